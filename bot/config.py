@@ -111,8 +111,10 @@ class Config:
             )
         if bool(self.slack_client_id) != bool(self.slack_client_secret):
             missing = "SLACK_CLIENT_SECRET" if self.slack_client_id else "SLACK_CLIENT_ID"
-            raise ConfigError(missing, "multi-workspace install needs both SLACK_CLIENT_ID and "
-                              "SLACK_CLIENT_SECRET")
+            raise ConfigError(
+                missing,
+                "multi-workspace install needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET",
+            )
         if socket_mode:
             if not self.slack_app_token:
                 raise ConfigError(
@@ -191,7 +193,7 @@ class _Env:
             return ()
         ids = [part.strip() for part in value.split(",") if part.strip()]
         for user_id in ids:
-            if not user_id.isalnum() or not user_id[0] in "UW":
+            if not user_id.isalnum() or user_id[0] not in "UW":
                 raise ConfigError(name, f"not a Slack user ID (like U012AB3CD): {user_id!r}")
         return tuple(ids)
 

@@ -18,8 +18,14 @@ from store.secrets import Cipher, SecretKeyError, load_cipher
 from store.workspaces import BILL_STATUSES, Settings, WorkspaceQueries
 
 __all__ = [
-    "BILL_STATUSES", "ApiToken", "Connection", "ConnectionTokenStore", "SecretKeyError",
-    "Settings", "Store", "open_store",
+    "BILL_STATUSES",
+    "ApiToken",
+    "Connection",
+    "ConnectionTokenStore",
+    "SecretKeyError",
+    "Settings",
+    "Store",
+    "open_store",
 ]
 
 

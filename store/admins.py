@@ -13,9 +13,12 @@ class AdminQueries:
         )
 
     def is_listed_admin(self, team_id: str, user_id: str) -> bool:
-        return self.database.row(
-            "SELECT 1 AS yes FROM admins WHERE team_id = ? AND user_id = ?", (team_id, user_id)
-        ) is not None
+        return (
+            self.database.row(
+                "SELECT 1 AS yes FROM admins WHERE team_id = ? AND user_id = ?", (team_id, user_id)
+            )
+            is not None
+        )
 
     def add_admin(self, team_id: str, user_id: str, *, added_by: str) -> bool:
         """Grant admin; False when the user already was one."""

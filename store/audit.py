@@ -11,8 +11,13 @@ class AuditQueries:
     def audit(self, team_id: str, actor: str, action: str, **detail) -> None:
         self.database.execute(
             "INSERT INTO audit_log (team_id, actor, action, detail, at) VALUES (?, ?, ?, ?, ?)",
-            (team_id, actor, action, json.dumps(detail, sort_keys=True, default=str),
-             iso(self.clock.now())),
+            (
+                team_id,
+                actor,
+                action,
+                json.dumps(detail, sort_keys=True, default=str),
+                iso(self.clock.now()),
+            ),
         )
 
     def audit_entries(self, team_id: str, *, limit: int = 50) -> list[dict]:

@@ -42,19 +42,35 @@ class Connection:
     @classmethod
     def from_row(cls, row: dict) -> Connection:
         return cls(
-            id=row["id"], team_id=row["team_id"], provider=row["provider"],
-            tenant_id=row["tenant_id"], tenant_name=row["tenant_name"], status=row["status"],
-            status_reason=row["status_reason"], connected_by=row["connected_by"],
-            connected_at=parse(row["connected_at"]), expires_at=parse(row["expires_at"]),
-            channel_id=row["channel_id"], refresh_expires_at=parse(row["refresh_expires_at"]),
-            disconnected_by=row["disconnected_by"], disconnected_at=parse(row["disconnected_at"]),
+            id=row["id"],
+            team_id=row["team_id"],
+            provider=row["provider"],
+            tenant_id=row["tenant_id"],
+            tenant_name=row["tenant_name"],
+            status=row["status"],
+            status_reason=row["status_reason"],
+            connected_by=row["connected_by"],
+            connected_at=parse(row["connected_at"]),
+            expires_at=parse(row["expires_at"]),
+            channel_id=row["channel_id"],
+            refresh_expires_at=parse(row["refresh_expires_at"]),
+            disconnected_by=row["disconnected_by"],
+            disconnected_at=parse(row["disconnected_at"]),
         )
 
 
 class ConnectionQueries:
     def create_connection(
-        self, *, team_id: str, provider: str, tenant_id: str, tenant_name: str,
-        tokens: TokenSet, connected_by: str, channel_id: str | None, lifetime_days: int,
+        self,
+        *,
+        team_id: str,
+        provider: str,
+        tenant_id: str,
+        tenant_name: str,
+        tokens: TokenSet,
+        connected_by: str,
+        channel_id: str | None,
+        lifetime_days: int,
     ) -> Connection:
         now = self.clock.now()
         with self.database.write() as db:
@@ -63,9 +79,18 @@ class ConnectionQueries:
                 "access_token, refresh_token, access_expires_at, refresh_expires_at, "
                 "connected_by, connected_at, expires_at, channel_id, updated_at) "
                 "VALUES (?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (team_id, provider, tenant_id, tenant_name, *self._encrypted(tokens),
-                 connected_by, iso(now), iso(now + timedelta(days=lifetime_days)), channel_id,
-                 iso(now)),
+                (
+                    team_id,
+                    provider,
+                    tenant_id,
+                    tenant_name,
+                    *self._encrypted(tokens),
+                    connected_by,
+                    iso(now),
+                    iso(now + timedelta(days=lifetime_days)),
+                    channel_id,
+                    iso(now),
+                ),
             )
         return self.connection(cursor.lastrowid)
 
@@ -87,8 +112,14 @@ class ConnectionQueries:
         )
         return [Connection.from_row(row) for row in rows]
 
-    def set_connection_status(self, connection_id: int, status: str, *,
-                              reason: str | None = None, actor: str | None = None) -> None:
+    def set_connection_status(
+        self,
+        connection_id: int,
+        status: str,
+        *,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> None:
         if status not in STATUSES:
             raise ValueError(f"unknown connection status {status!r}")
         now = iso(self.clock.now())
@@ -100,9 +131,17 @@ class ConnectionQueries:
             (status, reason, now, disconnected, actor, disconnected, now, connection_id),
         )
 
-    def renew_connection(self, connection_id: int, *, tenant_id: str, tenant_name: str,
-                         tokens: TokenSet, connected_by: str, channel_id: str | None,
-                         lifetime_days: int) -> Connection:
+    def renew_connection(
+        self,
+        connection_id: int,
+        *,
+        tenant_id: str,
+        tenant_name: str,
+        tokens: TokenSet,
+        connected_by: str,
+        channel_id: str | None,
+        lifetime_days: int,
+    ) -> Connection:
         """Reconnect: new tokens, new expiry, active again; the row and its data are kept."""
         now = self.clock.now()
         with self.database.write() as db:
@@ -113,8 +152,17 @@ class ConnectionQueries:
                 "token_version = token_version + 1, refresh_lock_owner = NULL, "
                 "refresh_lock_until = NULL, connected_by = ?, connected_at = ?, expires_at = ?, "
                 "channel_id = COALESCE(?, channel_id), updated_at = ? WHERE id = ?",
-                (tenant_id, tenant_name, *self._encrypted(tokens), connected_by, iso(now),
-                 iso(now + timedelta(days=lifetime_days)), channel_id, iso(now), connection_id),
+                (
+                    tenant_id,
+                    tenant_name,
+                    *self._encrypted(tokens),
+                    connected_by,
+                    iso(now),
+                    iso(now + timedelta(days=lifetime_days)),
+                    channel_id,
+                    iso(now),
+                    connection_id,
+                ),
             )
         return self.connection(connection_id)
 
@@ -137,8 +185,12 @@ class ConnectionQueries:
         )
 
     def refresh_connection_tokens(
-        self, connection_id: int, used: TokenSet, refresh: Callable[[TokenSet], TokenSet],
-        *, wait_seconds: float = REFRESH_WAIT_SECONDS,
+        self,
+        connection_id: int,
+        used: TokenSet,
+        refresh: Callable[[TokenSet], TokenSet],
+        *,
+        wait_seconds: float = REFRESH_WAIT_SECONDS,
     ) -> TokenSet:
         """See `providers.base.TokenStore.refresh_with`."""
         owner = secrets.token_hex(8)

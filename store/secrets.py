@@ -29,8 +29,8 @@ def load_cipher(db_path: str | Path, secret_key: str | None) -> MultiFernet:
         except (ValueError, TypeError):
             raise SecretKeyError(
                 "LEDGERLINK_SECRET_KEY is not a Fernet key (32 url-safe base64-encoded bytes; "
-                "make one with: python -c \"from cryptography.fernet import Fernet; "
-                "print(Fernet.generate_key().decode())\")"
+                'make one with: python -c "from cryptography.fernet import Fernet; '
+                'print(Fernet.generate_key().decode())")'
             ) from None
     return MultiFernet([Fernet(_read_or_create_key_file(key_file_for(db_path)))])
 

@@ -18,8 +18,9 @@ class Settings:
 
 
 class WorkspaceQueries:
-    def ensure_workspace(self, team_id: str, *, team_name: str | None = None,
-                         enterprise_id: str | None = None) -> None:
+    def ensure_workspace(
+        self, team_id: str, *, team_name: str | None = None, enterprise_id: str | None = None
+    ) -> None:
         """Record a workspace the first time ledgerlink hears from it; a reinstall revives it."""
         with self.database.write() as db:
             db.execute(
@@ -56,6 +57,11 @@ class WorkspaceQueries:
         self.database.execute(
             "UPDATE workspaces SET warn_new_supplier = ?, notification_channel = ?, "
             "bill_status = ?, default_account_code = ? WHERE team_id = ?",
-            (int(settings.warn_new_supplier), settings.notification_channel,
-             settings.bill_status, settings.default_account_code, team_id),
+            (
+                int(settings.warn_new_supplier),
+                settings.notification_channel,
+                settings.bill_status,
+                settings.default_account_code,
+                team_id,
+            ),
         )

@@ -1,0 +1,114 @@
+"""The app factory: `create_app` builds the Bolt `App` and registers every listener.
+
+Nothing is built at import time; `bot.cli` reads the environment and calls this.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from concurrent.futures import Executor
+from urllib.parse import urlsplit
+
+from slack_bolt import App
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
+
+import handlers
+from bot.admins import AdminPolicy
+from bot.clock import Clock
+from bot.config import DEFAULT_SLACK_API_URL, Config
+from bot.errors import UserFacingError
+from handlers import messages
+from handlers.deps import Deps
+
+log = logging.getLogger("ledgerlink")
+
+# The smallest set of bot scopes; README.md explains each one.
+BOT_SCOPES = ("commands", "chat:write", "users:read", "im:write")
+SLACK_INSTALL_STATE_SECONDS = 600
+
+
+def create_app(
+    config: Config,
+    *,
+    store,
+    providers: dict,
+    clock: Clock,
+    client: WebClient | None = None,
+    listener_executor: Executor | None = None,
+) -> App:
+    client = client or WebClient(base_url=config.slack_api_url, token=config.slack_bot_token)
+    app = App(
+        name="ledgerlink",
+        client=client,
+        signing_secret=config.slack_signing_secret or "",
+        oauth_settings=_oauth_settings(config) if config.multi_workspace else None,
+        process_before_response=False,
+        logger=logging.getLogger("ledgerlink.bolt"),
+        listener_executor=listener_executor,
+    )
+    deps = Deps(
+        config=config,
+        store=store,
+        providers=providers,
+        clock=clock,
+        admins=AdminPolicy(store=store, configured=config.admins),
+    )
+    handlers.register_all(app, deps)
+    app.error(_handle_error)
+    return app
+
+
+def _oauth_settings(config: Config) -> OAuthSettings:
+    return OAuthSettings(
+        client_id=config.slack_client_id,
+        client_secret=config.slack_client_secret,
+        scopes=list(BOT_SCOPES),
+        installation_store=SQLite3InstallationStore(
+            database=config.db_path, client_id=config.slack_client_id
+        ),
+        state_store=SQLite3OAuthStateStore(
+            database=config.db_path, expiration_seconds=SLACK_INSTALL_STATE_SECONDS
+        ),
+        install_path="/slack/install",
+        redirect_uri_path="/slack/oauth_redirect",
+        redirect_uri=f"{config.public_url}/slack/oauth_redirect",
+        authorization_url=slack_authorize_url(config.slack_api_url),
+    )
+
+
+def slack_authorize_url(api_url: str) -> str:
+    """Slack's install page, on the same host as the Web API (a test double in tests)."""
+    if api_url == DEFAULT_SLACK_API_URL:
+        return "https://slack.com/oauth/v2/authorize"
+    parts = urlsplit(api_url)
+    return f"{parts.scheme}://{parts.netloc}/oauth/v2/authorize"
+
+
+def _handle_error(error, body, respond, logger):
+    """The one error handler: log with the traceback, tell the user something short."""
+    if isinstance(error, UserFacingError):
+        log.warning("user-facing error: %s", error)
+        text = str(error)
+    else:
+        reference = secrets.token_hex(3)
+        log.error("unhandled error (ref %s) for %s", reference, _describe(body), exc_info=error)
+        text = (
+            f"Something went wrong on ledgerlink's side (reference `{reference}`). "
+            "Please try again; if it keeps happening, tell your ledgerlink admin."
+        )
+    if respond is not None and isinstance(body, dict) and body.get("response_url"):
+        respond(**messages.error_message(text))
+
+
+def _describe(body) -> str:
+    if not isinstance(body, dict):
+        return "request"
+    kind = body.get("type") or (
+        "command " + str(body.get("command")) if "command" in body else "request"
+    )
+    team = body.get("team_id") or (body.get("team") or {}).get("id")
+    return f"{kind} from team {team}"

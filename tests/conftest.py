@@ -1,0 +1,60 @@
+"""Shared fixtures: a clean environment for every test, the fake Slack server, `serve`."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from cryptography.fernet import Fernet
+
+from tests.fakes.process import ServeProcess
+from tests.fakes.slack import FakeSlack
+
+PREFIXES = ("SLACK_", "LEDGERLINK_", "XERO_", "QBO_")
+SIGNING_SECRET = "test-signing-secret-8f2a91c4"
+ADMIN, STAFF = "UADMIN", "USTAFF"
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch):
+    """Keep the developer's real Slack/provider settings out of every test."""
+    for key in list(os.environ):
+        if key.startswith(PREFIXES):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def fake_slack():
+    fake = FakeSlack().start()
+    fake.add_user(ADMIN, admin=True, name="Alex Admin")
+    fake.add_user(STAFF, name="Sam Staff")
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def serve_env(fake_slack, tmp_path) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": fake_slack.bot_token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.api_url,
+        "LEDGERLINK_DB": str(tmp_path / "ledgerlink.db"),
+        "LEDGERLINK_SECRET_KEY": Fernet.generate_key().decode(),
+        "LEDGERLINK_PUBLIC_URL": "http://127.0.0.1:9",
+    }
+
+
+@pytest.fixture
+def serve(serve_env, tmp_path):
+    """Start `ledgerlink serve` (env from `serve_env`) and stop it after the test."""
+    started: list[ServeProcess] = []
+
+    def start(**overrides) -> ServeProcess:
+        env = {k: v for k, v in {**serve_env, **overrides}.items() if v is not None}
+        process = ServeProcess(env, tmp_path).start()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()

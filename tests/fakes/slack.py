@@ -1,0 +1,244 @@
+"""A fake Slack Web API server on 127.0.0.1 that records every call.
+
+Point the app at it with `SLACK_API_URL=fake.api_url`. It answers the methods ledgerlink uses
+(`auth.test`, `users.info`, `chat.*`, `views.*`, `conversations.open`, `oauth.v2.access`) with
+the shapes Slack documents, and accepts `response_url` posts at `/response/<id>`. Failures can
+be injected per method with `fail_next`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+
+@dataclass
+class Call:
+    method: str
+    token: str | None
+    args: dict
+
+
+@dataclass
+class FakeSlack:
+    team_id: str = "T0001"
+    team_name: str = "Acme"
+    bot_token: str = "xoxb-fake-bot-token-0001"
+    users: dict[str, dict] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    responses: list[Call] = field(default_factory=list)
+
+    def __post_init__(self):
+        self._lock = threading.RLock()
+        self._ts = itertools.count(1)
+        self._failures: dict[str, list[dict]] = {}
+        self.tokens = {self.bot_token: self.team_id}
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                fake._handle(self)
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> FakeSlack:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    def response_url(self, key: str = "r1") -> str:
+        return f"{self.base_url}/response/{key}"
+
+    # -- configuration ---------------------------------------------------------------------
+
+    def add_user(
+        self, user_id: str, *, admin: bool = False, owner: bool = False, name: str | None = None
+    ) -> None:
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": name or user_id.lower(),
+            "real_name": name or user_id,
+            "is_admin": admin,
+            "is_owner": owner,
+            "is_primary_owner": False,
+            "deleted": False,
+            "tz": "Europe/London",
+        }
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        error: str | None = None,
+        status: int = 200,
+        retry_after: int | None = None,
+    ) -> None:
+        """Make the next call of `method` fail with a Slack error or an HTTP status."""
+        with self._lock:
+            self._failures.setdefault(method, []).append(
+                {"error": error, "status": status, "retry_after": retry_after}
+            )
+
+    # -- inspection ------------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [call for call in self.calls if call.method == method]
+
+    def wait_for(self, predicate, timeout: float = 5.0):
+        """Wait until `predicate(self)` returns something truthy, and return it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                result = predicate(self)
+            if result:
+                return result
+            time.sleep(0.02)
+        raise AssertionError(f"timed out waiting; calls={self.calls} responses={self.responses}")
+
+    def wait_for_response(self, key: str = "r1", timeout: float = 5.0) -> Call:
+        return self.wait_for(
+            lambda fake: next((r for r in fake.responses if r.method == key), None), timeout
+        )
+
+    # -- request handling ------------------------------------------------------------------
+
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        path = urlsplit(request.path).path
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length).decode()
+        if request.headers.get("Content-Type", "").startswith("application/json"):
+            args = json.loads(raw or "{}")
+        else:
+            args = dict(parse_qsl(raw))
+        token = None
+        auth = request.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            token = auth[7:]
+        token = token or args.pop("token", None)
+        if path.startswith("/response/"):
+            with self._lock:
+                self.responses.append(Call(path.rsplit("/", 1)[1], None, args))
+            self._reply(request, 200, "ok", content_type="text/plain")
+            return
+        if not path.startswith("/api/"):
+            self._reply(request, 404, {"ok": False, "error": "not_found"})
+            return
+        method = path[len("/api/") :]
+        with self._lock:
+            self.calls.append(Call(method, token, args))
+            failure = (
+                (self._failures.get(method) or [None]).pop(0)
+                if self._failures.get(method)
+                else None
+            )
+        if failure:
+            headers = {"Retry-After": str(failure["retry_after"])} if failure["retry_after"] else {}
+            body = {"ok": False, "error": failure["error"] or "internal_error"}
+            self._reply(request, failure["status"], body, headers=headers)
+            return
+        self._reply(request, 200, self._answer(method, token, args))
+
+    def _answer(self, method: str, token: str | None, args: dict) -> dict:
+        if method == "oauth.v2.access":
+            return self._oauth_access(args)
+        if token not in self.tokens:
+            return {"ok": False, "error": "invalid_auth" if token else "not_authed"}
+        team_id = self.tokens[token]
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://acme.slack.test/",
+                "team": self.team_name,
+                "user": "ledgerlink",
+                "team_id": team_id,
+                "user_id": "UBOT",
+                "bot_id": "BBOT",
+                "is_enterprise_install": False,
+            }
+        if method == "users.info":
+            user = self.users.get(args.get("user"))
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "chat.postMessage":
+            ts = f"{1700000000 + next(self._ts)}.000100"
+            return {
+                "ok": True,
+                "channel": args.get("channel"),
+                "ts": ts,
+                "message": {"text": args.get("text"), "ts": ts},
+            }
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
+        if method == "chat.update":
+            return {
+                "ok": True,
+                "channel": args.get("channel"),
+                "ts": args.get("ts"),
+                "text": args.get("text"),
+            }
+        if method in ("views.open", "views.publish", "views.update", "views.push"):
+            view = args.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            return {"ok": True, "view": {**(view or {}), "id": f"V{next(self._ts):05d}"}}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(args.get("users", "X"))[1:]}}
+        return {"ok": False, "error": "unknown_method"}
+
+    def _oauth_access(self, args: dict) -> dict:
+        if args.get("code") != "good-code":
+            return {"ok": False, "error": "invalid_code"}
+        return {
+            "ok": True,
+            "app_id": "A0001",
+            "token_type": "bot",
+            "scope": "commands,chat:write",
+            "bot_user_id": "UBOT",
+            "access_token": self.bot_token,
+            "team": {"id": self.team_id, "name": self.team_name},
+            "enterprise": None,
+            "authed_user": {"id": "UADMIN"},
+            "is_enterprise_install": False,
+        }
+
+    @staticmethod
+    def _reply(
+        request,
+        status: int,
+        body,
+        *,
+        content_type: str = "application/json",
+        headers: dict | None = None,
+    ) -> None:
+        data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        request.send_response(status)
+        request.send_header("Content-Type", content_type)
+        request.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            request.send_header(name, value)
+        request.end_headers()
+        request.wfile.write(data)

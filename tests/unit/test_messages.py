@@ -1,0 +1,86 @@
+"""Block Kit builders are pure and produce payloads Slack accepts."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from handlers import messages
+from handlers.grammar import UsageError
+from store.connections import Connection
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+
+def connection(**changes) -> Connection:
+    values = dict(
+        id=1,
+        team_id="T1",
+        provider="xero",
+        tenant_id="t",
+        tenant_name="Demo Company (NZ)",
+        status="active",
+        status_reason=None,
+        connected_by="UADMIN",
+        connected_at=NOW,
+        expires_at=NOW + timedelta(days=365),
+        channel_id="C1",
+        refresh_expires_at=None,
+        disconnected_by=None,
+        disconnected_at=None,
+    )
+    values.update(changes)
+    return Connection(**values)
+
+
+def validate(payload: dict) -> None:
+    for block in payload["blocks"]:
+        Block.parse(block).validate_json()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        messages.help_message(),
+        messages.status_message(None, NOW),
+        messages.status_message(connection(), NOW),
+        messages.overview_message(connection(status="expired"), NOW),
+        messages.usage_error_message(UsageError("I don't know `x`.", suggestion="/integrations x")),
+        messages.refusal_message("connect accounting software", ("U1", "U2")),
+        messages.not_available_message("refresh"),
+        messages.admins_message(()),
+        messages.admin_changed_message("remove", "U1", False),
+    ],
+)
+def test_messages_are_valid_block_kit(payload):
+    """Every message builder's blocks pass slack_sdk's Block Kit validation."""
+    assert payload["text"]
+    validate(payload)
+
+
+def test_home_view_is_a_valid_view():
+    """The App Home view validates and tells non-admins what they cannot do."""
+    view = messages.home_view(connection=None, now=NOW, is_admin=False)
+    View(**view).validate_json()
+    assert "for ledgerlink admins" in str(view)
+
+
+def test_status_describes_an_active_connection():
+    """Status names provider, organisation, who connected, and the expiry with days left."""
+    text = messages.status_text(connection(), NOW)
+    assert "Connected: Xero — *Demo Company (NZ)*" in text
+    assert "Connected by <@UADMIN> on 26 Nov 2026" in text
+    assert "Expires on 26 Nov 2027 (365 days left)" in text
+
+
+def test_status_shows_expired_unmistakably():
+    """An expired connection is flagged and tells admins to reconnect."""
+    text = messages.status_text(connection(status="expired"), NOW + timedelta(days=400))
+    assert ":red_circle: *Expired*" in text and "/integrations reconnect" in text
+
+
+def test_hostile_organisation_names_are_escaped():
+    """An organisation called `<!channel>` cannot notify anyone."""
+    text = messages.status_text(connection(tenant_name="<!channel> & co"), NOW)
+    assert "<!channel>" not in text and "&lt;!channel&gt; &amp; co" in text
