@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from slack_bolt import App
@@ -21,6 +21,9 @@ from bot.admins import AdminPolicy
 from bot.clock import Clock
 from bot.config import DEFAULT_SLACK_API_URL, Config
 from bot.errors import UserFacingError
+from bot.notify import Notifier
+from bot.slack_clients import SlackClients
+from bot.sync import SyncService
 from handlers import messages
 from handlers.deps import Deps
 
@@ -31,6 +34,12 @@ BOT_SCOPES = ("commands", "chat:write", "users:read", "im:write")
 SLACK_INSTALL_STATE_SECONDS = 600
 
 
+class LedgerlinkApp(App):
+    """Bolt's App, carrying the services its listeners were registered with."""
+
+    deps: Deps
+
+
 def create_app(
     config: Config,
     *,
@@ -39,25 +48,41 @@ def create_app(
     clock: Clock,
     client: WebClient | None = None,
     listener_executor: Executor | None = None,
-) -> App:
+) -> LedgerlinkApp:
     client = client or WebClient(base_url=config.slack_api_url, token=config.slack_bot_token)
-    app = App(
+    executor = listener_executor or ThreadPoolExecutor(
+        max_workers=16, thread_name_prefix="ledgerlink-work"
+    )
+    app = LedgerlinkApp(
         name="ledgerlink",
         client=client,
         signing_secret=config.slack_signing_secret or "",
         oauth_settings=_oauth_settings(config) if config.multi_workspace else None,
         process_before_response=False,
         logger=logging.getLogger("ledgerlink.bolt"),
-        listener_executor=listener_executor,
+        listener_executor=executor,
     )
-    deps = Deps(
+    clients = SlackClients(config, installation_store=app.installation_store, default_client=client)
+    notifier = Notifier(clients, store)
+    app.deps = Deps(
         config=config,
         store=store,
         providers=providers,
         clock=clock,
         admins=AdminPolicy(store=store, configured=config.admins),
+        clients=clients,
+        notifier=notifier,
+        executor=executor,
+        sync=SyncService(
+            config=config,
+            store=store,
+            providers=providers,
+            clock=clock,
+            notifier=notifier,
+            executor=executor,
+        ),
     )
-    handlers.register_all(app, deps)
+    handlers.register_all(app, app.deps)
     app.error(_handle_error)
     return app
 

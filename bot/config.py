@@ -19,6 +19,35 @@ QBO_API_URLS = {
     "sandbox": "https://sandbox-quickbooks.api.intuit.com",
 }
 
+# Every variable ledgerlink reads (DESIGN.md's table); README.md documents each one.
+ENV_VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_API_URL",
+    "LEDGERLINK_DB",
+    "LEDGERLINK_PUBLIC_URL",
+    "LEDGERLINK_SECRET_KEY",
+    "LEDGERLINK_ADMINS",
+    "LEDGERLINK_SYNC_INTERVAL_HOURS",
+    "LEDGERLINK_CONNECTION_LIFETIME_DAYS",
+    "LEDGERLINK_REMINDER_DAYS",
+    "XERO_CLIENT_ID",
+    "XERO_CLIENT_SECRET",
+    "XERO_LOGIN_URL",
+    "XERO_IDENTITY_URL",
+    "XERO_API_URL",
+    "XERO_SCOPES",
+    "QBO_CLIENT_ID",
+    "QBO_CLIENT_SECRET",
+    "QBO_ENVIRONMENT",
+    "QBO_API_URL",
+    "QBO_AUTH_URL",
+    "QBO_TOKEN_URL",
+)
+
 SLACK_CREDENTIALS_HELP = (
     "no Slack credentials: set SLACK_BOT_TOKEN (one workspace), or SLACK_CLIENT_ID and "
     "SLACK_CLIENT_SECRET (install into many workspaces at /slack/install), or SLACK_APP_TOKEN "

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
 from bot.admins import AdminPolicy
 from bot.clock import Clock
 from bot.config import Config
+from bot.notify import Notifier
+from bot.slack_clients import SlackClients
 
 
 @dataclass(frozen=True)
@@ -17,3 +20,7 @@ class Deps:
     providers: dict[str, Any]  # name -> providers.base.Provider
     clock: Clock
     admins: AdminPolicy
+    clients: SlackClients
+    notifier: Notifier
+    executor: Executor  # background work started by handlers and callbacks
+    sync: Any  # bot.sync.SyncService

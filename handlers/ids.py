@@ -4,3 +4,6 @@ COMMAND = "/integrations"
 
 # App Home buttons
 HOME_OPEN_HELP = "home_open_help"
+
+# Connection lifecycle (buttons carry the connection id or pending grant id as their value)
+RECONNECT = "connection_reconnect"

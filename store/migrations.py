@@ -95,3 +95,32 @@ def m002_connections(db):
         );
         """
     )
+
+
+@MIGRATIONS()
+def m003_connect_flow(db):
+    db.executescript(
+        """
+        ALTER TABLE oauth_states ADD COLUMN response_url TEXT;
+        ALTER TABLE oauth_states ADD COLUMN connection_id INTEGER;
+        CREATE TABLE pending_grants (
+            id TEXT PRIMARY KEY,
+            team_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            channel_id TEXT,
+            response_url TEXT,
+            provider TEXT NOT NULL,
+            purpose TEXT NOT NULL,
+            connection_id INTEGER,
+            access_token TEXT NOT NULL,
+            refresh_token TEXT NOT NULL,
+            access_expires_at TEXT NOT NULL,
+            refresh_expires_at TEXT,
+            tenants TEXT NOT NULL,
+            chosen_tenant_id TEXT,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_at TEXT
+        );
+        """
+    )
