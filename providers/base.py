@@ -26,7 +26,12 @@ from typing import Any, Literal, Protocol
 
 ListKind = Literal["account", "supplier", "customer", "tax_rate", "tracking", "payment_method"]
 LIST_KINDS: tuple[ListKind, ...] = (
-    "account", "supplier", "customer", "tax_rate", "tracking", "payment_method",
+    "account",
+    "supplier",
+    "customer",
+    "tax_rate",
+    "tracking",
+    "payment_method",
 )
 
 
@@ -220,3 +225,51 @@ class Provider(Protocol):
     def revoke(self, tokens: TokenSet) -> None: ...
 
     def session(self, tenant_id: str, tokens: TokenStore) -> ProviderSession: ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Tracking records
+#
+# Providers model tracking differently (Xero: up to two categories with options; QuickBooks:
+# classes per line and one department/location per transaction). ledgerlink flattens them the
+# same way: one `tracking` Record per option, `remote_id` "<category id>/<option id>", `name`
+# "<category>: <option>", and the ids and names under fixed keys of `raw` (the provider's own
+# objects under "category" and "option").
+
+
+def tracking_record(
+    *,
+    category_id: str,
+    category_name: str,
+    option_id: str,
+    option_name: str,
+    active: bool,
+    updated_at: datetime | None = None,
+    category: Mapping[str, Any] | None = None,
+    option: Mapping[str, Any] | None = None,
+) -> Record:
+    return Record(
+        kind="tracking",
+        remote_id=f"{category_id}/{option_id}",
+        name=f"{category_name}: {option_name}",
+        active=active,
+        updated_at=updated_at,
+        raw={
+            "category_id": category_id,
+            "category_name": category_name,
+            "option_id": option_id,
+            "option_name": option_name,
+            "category": dict(category or {}),
+            "option": dict(option or {}),
+        },
+    )
+
+
+def tracking_ref(record: Record) -> TrackingRef:
+    """The bill-line reference for a `tracking` Record made by `tracking_record`."""
+    if record.kind != "tracking":
+        raise ValueError(f"not a tracking record: {record.kind}")
+    category_id, _, option_id = record.remote_id.partition("/")
+    return TrackingRef(
+        category_id, option_id, record.raw.get("category_name"), record.raw.get("option_name")
+    )

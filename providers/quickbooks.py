@@ -1,0 +1,623 @@
+"""QuickBooks Online: OAuth 2.0, one company (realm) per grant, the Accounting API v3.
+
+The company is the `realmId` on the OAuth callback; its name comes from CompanyInfo. Every call
+goes to `{qbo_api_url}/v3/company/{realmId}/...` with `minorversion=75`.
+
+Lists and where they come from (full: the query endpoint, pages of 1000, inactive included;
+incremental: the CDC endpoint):
+
+| kind | entities | code |
+|---|---|---|
+| account | Account | `AcctNum` when set, else the Id |
+| supplier, customer | Vendor, Customer | none |
+| tax_rate | TaxCode (CDC does not cover it: always fetched whole) | the Id |
+| tracking | Class ("Class") and Department ("Location"), one record per class / department | |
+| payment_method | PaymentMethod | none |
+
+An incremental fetch asks CDC for changes since the cursor; it falls back to a full fetch when
+the cursor is older than CDC's 30-day look-back, or when the answer holds 1000 objects (CDC's cap
+per answer, so changes may have been cut off). Objects CDC reports as deleted come back inactive.
+
+Decisions:
+* PKCE is off by default (`pkce=False`): ledgerlink is a confidential client that authenticates
+  with its client secret and checks `state`, which is the flow Intuit documents; it can be
+  turned on with the constructor flag, and `capabilities.pkce` says which is in use.
+* A bill line's `account_code` is matched like the records' codes: an account's `AcctNum` first,
+  then its Id (account numbers are optional in QuickBooks, so the Id is the fallback code).
+* QuickBooks bills have no draft or approval state: every bill is created open
+  (`capabilities.bill_statuses == ("AUTHORISED",)`) and `Bill.status` is not sent.
+* Tracking: a class is set per line (`ClassRef`); a department/location belongs to the whole
+  bill (`DepartmentRef`), so lines naming different locations are refused.
+* Revocation posts `{"token": refresh_token}` as JSON to `revoke_url` (a constructor argument,
+  default `DEFAULT_REVOKE_URL`), as Intuit documents it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from bot.clock import Clock
+from bot.config import Config
+from providers.base import (
+    Bill,
+    Capabilities,
+    ConnectionExpired,
+    DuplicateName,
+    Grant,
+    ListFetch,
+    ListKind,
+    ProviderError,
+    PublishedBill,
+    Record,
+    Tenant,
+    TokenSet,
+    TokenStore,
+    ValidationFailed,
+    tracking_record,
+)
+from providers.http import (
+    ApiSession,
+    OAuthClient,
+    OAuthSettings,
+    RateLimit,
+    RateLimiter,
+    Retrier,
+    Throttle,
+    Timing,
+    idempotency_key,
+    make_cursor,
+    parse_cursor,
+    read_object,
+    retry_after_seconds,
+)
+
+log = logging.getLogger("ledgerlink.providers")
+
+SERVICE = "QuickBooks"
+SCOPE = "com.intuit.quickbooks.accounting"
+DEFAULT_REVOKE_URL = "https://developer.api.intuit.com/v2/oauth2/tokens/revoke"
+APP_URLS = {
+    "production": "https://app.qbo.intuit.com",
+    "sandbox": "https://app.sandbox.qbo.intuit.com",
+}
+RATE_LIMIT = RateLimit(per_minute=500, concurrent=10)
+MINOR_VERSION = "75"
+PAGE_SIZE = 1000
+CDC_LOOKBACK = timedelta(days=30)
+CDC_MARGIN = timedelta(hours=1)  # stay clear of the look-back edge
+CDC_CAP = 1000
+OVERLAP = timedelta(minutes=5)  # look a little before the cursor: clock skew must lose nothing
+THROTTLE_WAIT = 15.0  # seconds, when a throttle answer carries no Retry-After
+IDEMPOTENCY_KEY_MAX = 50  # Intuit's limit for `requestid`
+REFRESH_TOKEN_LIFETIME = timedelta(days=100)  # rolling, when the answer does not say
+DUPLICATE_NAME = "6240"
+THROTTLED = "3001"
+
+CAPABILITIES = Capabilities(
+    pkce=False,
+    new_supplier_warning=True,
+    tracking=True,
+    multi_currency=True,
+    bill_statuses=("AUTHORISED",),
+    refresh_token_idle_days=100,
+)
+
+ENTITIES: dict[str, tuple[str, ...]] = {
+    "account": ("Account",),
+    "supplier": ("Vendor",),
+    "customer": ("Customer",),
+    "tax_rate": ("TaxCode",),
+    "tracking": ("Class", "Department"),
+    "payment_method": ("PaymentMethod",),
+}
+NOT_IN_CDC = {"TaxCode"}
+TRACKING_CATEGORIES = {"Class": ("class", "Class"), "Department": ("department", "Location")}
+
+
+# ---------------------------------------------------------------------------------------------
+# Faults
+
+
+@dataclass(frozen=True)
+class Fault:
+    code: str
+    message: str
+    detail: str
+
+    @property
+    def text(self) -> str:
+        if self.message and self.detail and not self.detail.startswith(self.message):
+            return f"{self.message}: {self.detail}"
+        return self.detail or self.message or f"QuickBooks error {self.code}"
+
+
+_XML_ERROR = re.compile(r"<(?:\w+:)?Error\b([^>]*)>(.*?)</(?:\w+:)?Error>", re.S)
+_XML_CODE = re.compile(r"\bcode\s*=\s*[\"']([^\"']*)[\"']")
+
+
+def _xml_text(tag: str, body: str) -> str:
+    match = re.search(rf"<(?:\w+:)?{tag}>(.*?)</(?:\w+:)?{tag}>", body, re.S)
+    return html.unescape(match.group(1)).strip() if match else ""
+
+
+def qbo_faults(response: httpx.Response) -> list[Fault]:
+    """The `Fault.Error[]` of a QuickBooks answer, JSON or XML (throttles come as XML)."""
+    try:
+        body = response.json()
+    except ValueError:
+        # Read with patterns rather than an XML parser: only a few fields are needed, and
+        # untrusted XML is best not parsed at all.
+        return [
+            Fault(
+                code=_code(m.group(1)),
+                message=_xml_text("Message", m.group(2)),
+                detail=_xml_text("Detail", m.group(2)),
+            )
+            for m in _XML_ERROR.finditer(response.text)
+        ]
+    if not isinstance(body, dict):
+        return []
+    fault = body.get("Fault") or body.get("fault")
+    if not isinstance(fault, dict):
+        return []
+    errors = fault.get("Error") or fault.get("error") or []
+    if not isinstance(errors, list):
+        return []
+    return [
+        Fault(
+            code=str(error.get("code") or "").lstrip("0"),
+            message=str(error.get("Message") or error.get("message") or ""),
+            detail=str(error.get("Detail") or error.get("detail") or ""),
+        )
+        for error in errors
+        if isinstance(error, dict)
+    ]
+
+
+def _code(attributes: str) -> str:
+    match = _XML_CODE.search(attributes)
+    return match.group(1).lstrip("0") if match else ""
+
+
+def qbo_throttle(response: httpx.Response) -> Throttle | None:
+    """HTTP 429, or fault 3001 (ThrottleExceeded) whatever the status says."""
+    if response.status_code < 400:
+        return None
+    if response.status_code != 429 and not any(
+        fault.code == THROTTLED for fault in qbo_faults(response)
+    ):
+        return None
+    retry_after = retry_after_seconds(response.headers.get("Retry-After"), default=THROTTLE_WAIT)
+    return Throttle(retry_after, "minute", inline=True)
+
+
+def qbo_error(response: httpx.Response) -> ProviderError:
+    """The error for a QuickBooks answer that is neither a success nor handled by the session."""
+    messages = [fault.text for fault in qbo_faults(response)]
+    status = response.status_code
+    if status in (401, 403):
+        reason = "; ".join(messages) or f"HTTP {status}"
+        return ConnectionExpired(
+            f"QuickBooks no longer grants access to this company ({reason}); reconnect"
+        )
+    return ValidationFailed(messages or [f"QuickBooks refused the request (HTTP {status})"])
+
+
+def _refresh_lifetime(data: Mapping[str, Any]) -> timedelta:
+    """The sooner of the rolling expiry and the five-year hard expiry, when given."""
+    seconds = []
+    for key in ("x_refresh_token_expires_in", "x_refresh_token_hard_expires_in"):
+        try:
+            seconds.append(float(data[key]))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return timedelta(seconds=min(seconds)) if seconds else REFRESH_TOKEN_LIFETIME
+
+
+def _quote(value: str) -> str:
+    """A string literal for QuickBooks' query language."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# ---------------------------------------------------------------------------------------------
+# The provider
+
+
+class QuickBooksProvider:
+    name = "quickbooks"
+    display_name = SERVICE
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        http_client: httpx.Client,
+        clock: Clock,
+        timing: Timing | None = None,
+        revoke_url: str = DEFAULT_REVOKE_URL,
+        pkce: bool = False,
+    ):
+        if config.quickbooks is None:
+            raise ValueError("QuickBooks is not configured (QBO_CLIENT_ID, QBO_CLIENT_SECRET)")
+        self.capabilities = dataclasses.replace(CAPABILITIES, pkce=pkce)
+        self._config = config
+        self._http = http_client
+        self._clock = clock
+        self._revoke_url = revoke_url
+        self._timing = timing or Timing()
+        self._retrier = Retrier(SERVICE, self._timing, qbo_throttle)
+        self._limiter = RateLimiter(RATE_LIMIT, self._timing)
+        self._app_url = APP_URLS.get(config.qbo_environment, APP_URLS["production"])
+        self.oauth = OAuthClient(
+            OAuthSettings(
+                service=SERVICE,
+                client_id=config.quickbooks.client_id,
+                client_secret=config.quickbooks.client_secret,
+                authorize_url=config.qbo_auth_url,
+                token_url=config.qbo_token_url,
+                redirect_uri=f"{config.public_url}/oauth/quickbooks/callback",
+                scope=SCOPE,
+                pkce=pkce,
+                token_headers={"x-include-refresh-token-hard-expires-in": "true"},
+            ),
+            http_client=http_client,
+            retrier=self._retrier,
+            clock=clock,
+            refresh_lifetime=_refresh_lifetime,
+        )
+
+    def __repr__(self) -> str:
+        return "<QuickBooksProvider>"
+
+    # -- the grant ----------------------------------------------------------------------------
+
+    def authorize_url(self, state: str, *, code_verifier: str | None) -> str:
+        return self.oauth.authorize_url(state, code_verifier)
+
+    def exchange_code(
+        self, code: str, *, code_verifier: str | None, callback_params: Mapping[str, str]
+    ) -> Grant:
+        if callback_params.get("error"):
+            raise ValidationFailed(
+                [f"QuickBooks did not authorize the connection ({callback_params['error']})"]
+            )
+        realm_id = callback_params.get("realmId")
+        if not realm_id:
+            raise ValidationFailed(
+                ["QuickBooks did not say which company was connected (no realmId on the callback)"]
+            )
+        tokens = self.oauth.exchange_code(code, code_verifier)
+        return Grant(tokens=tokens, tenants=self.list_tenants(tokens, realm_id=realm_id))
+
+    def list_tenants(self, tokens: TokenSet, *, realm_id: str | None = None) -> tuple[Tenant, ...]:
+        """The company `realm_id` with its name; QuickBooks cannot list companies from a token,
+        so without a realm id there is nothing to list."""
+        if not realm_id:
+            return ()
+        response = self._retrier.send(
+            lambda: self._http.get(
+                f"{self._config.qbo_api_url}/v3/company/{realm_id}/companyinfo/{realm_id}",
+                params={"minorversion": MINOR_VERSION},
+                headers={
+                    "Authorization": f"Bearer {tokens.access_token}",
+                    "Accept": "application/json",
+                },
+            )
+        )
+        if not response.is_success:
+            raise qbo_error(response)
+        info = read_object(response, SERVICE).get("CompanyInfo") or {}
+        name = info.get("CompanyName") or info.get("LegalName") or realm_id
+        return (Tenant(id=realm_id, name=name),)
+
+    def refresh(self, tokens: TokenSet) -> TokenSet:
+        return self.oauth.refresh(tokens)
+
+    def revoke(self, tokens: TokenSet) -> None:
+        response = self._retrier.send(
+            lambda: self._http.post(
+                self._revoke_url,
+                json={"token": tokens.refresh_token},
+                headers={"Accept": "application/json"},
+                auth=self.oauth.client_auth(),
+            )
+        )
+        self.oauth.check_revocation(response)
+
+    def session(self, tenant_id: str, tokens: TokenStore) -> QuickBooksSession:
+        api = ApiSession(
+            service=SERVICE,
+            http_client=self._http,
+            tokens=tokens,
+            refresh=self.refresh,
+            clock=self._clock,
+            limiter=self._limiter.for_tenant(tenant_id),
+            retrier=self._retrier,
+            headers={"Accept": "application/json"},
+        )
+        return QuickBooksSession(
+            api,
+            base_url=f"{self._config.qbo_api_url}/v3/company/{tenant_id}",
+            clock=self._clock,
+            app_url=self._app_url,
+        )
+
+
+class QuickBooksSession:
+    """Work against one QuickBooks company."""
+
+    def __init__(self, api: ApiSession, *, base_url: str, clock: Clock, app_url: str):
+        self._api = api
+        self._base_url = base_url
+        self._clock = clock
+        self._app_url = app_url
+        self._account_ids: dict[str, str] | None = None
+
+    def __repr__(self) -> str:
+        return "<QuickBooksSession>"
+
+    # -- lists --------------------------------------------------------------------------------
+
+    def fetch_list(self, kind: ListKind, cursor: str | None) -> ListFetch:
+        if kind not in ENTITIES:
+            raise ValueError(f"unknown list kind {kind!r}")
+        entities = ENTITIES[kind]
+        since = parse_cursor(cursor)
+        started = self._clock.now()
+        if since is not None and not NOT_IN_CDC.intersection(entities):
+            look_from = since - OVERLAP
+            if look_from > started - CDC_LOOKBACK + CDC_MARGIN:
+                changed = self._changes(kind, entities, look_from)
+                if changed is not None:
+                    return ListFetch(
+                        kind=kind,
+                        full=False,
+                        cursor=make_cursor(started),
+                        pages=iter([changed] if changed else []),
+                    )
+        return ListFetch(
+            kind=kind,
+            full=True,
+            cursor=make_cursor(started),
+            pages=self._full_pages(kind, entities),
+        )
+
+    def _changes(
+        self, kind: ListKind, entities: tuple[str, ...], look_from: datetime
+    ) -> list[Record] | None:
+        """Changed records from CDC, or None when the answer may have been cut off."""
+        data = self._get(
+            "cdc",
+            {
+                "entities": ",".join(entities),
+                "changedSince": look_from.isoformat(timespec="seconds"),
+            },
+        )
+        objects = [
+            (entity, obj)
+            for block in data.get("CDCResponse") or []
+            if isinstance(block, dict)
+            for answer in block.get("QueryResponse") or []
+            if isinstance(answer, dict)
+            for entity in entities
+            for obj in answer.get(entity) or []
+            if isinstance(obj, dict)
+        ]
+        if len(objects) >= CDC_CAP:
+            log.info("QuickBooks CDC answer hit its cap for %s; fetching the whole list", kind)
+            return None
+        return [_record(kind, entity, obj) for entity, obj in objects]
+
+    def _full_pages(self, kind: ListKind, entities: tuple[str, ...]) -> Iterator[list[Record]]:
+        for entity in entities:
+            for objects in self._query_pages(entity):
+                yield [_record(kind, entity, obj) for obj in objects]
+
+    def _query_pages(
+        self, entity: str, where: str = "Active IN (true, false)"
+    ) -> Iterator[list[dict]]:
+        start = 1
+        while True:
+            # QuickBooks' own query language, not SQL; values in `where` go through _quote.
+            answer = self._query(
+                f"SELECT * FROM {entity} WHERE {where} "  # noqa: S608
+                f"STARTPOSITION {start} MAXRESULTS {PAGE_SIZE}"
+            )
+            # QueryResponse has no key for the entity at all when nothing matched.
+            objects = [obj for obj in answer.get(entity) or [] if isinstance(obj, dict)]
+            if objects:
+                yield objects
+            if len(objects) < PAGE_SIZE:
+                return
+            start += PAGE_SIZE
+
+    def _query(self, statement: str) -> dict[str, Any]:
+        answer = self._get("query", {"query": statement}).get("QueryResponse")
+        return answer if isinstance(answer, dict) else {}
+
+    # -- suppliers ----------------------------------------------------------------------------
+
+    def create_supplier(self, name: str, *, idempotency_key: str) -> Record:
+        name = " ".join(name.split())
+        if not name:
+            raise ValidationFailed(["a supplier needs a name"])
+        response = self._post("vendor", {"DisplayName": name}, idempotency_key)
+        if not response.is_success:
+            faults = qbo_faults(response)
+            if any(fault.code == DUPLICATE_NAME for fault in faults):
+                existing = self.find_vendor(name)
+                if existing is not None:
+                    raise DuplicateName(existing)
+                # The name belongs to a customer or an employee: QuickBooks' words say so.
+            raise qbo_error(response)
+        vendor = read_object(response, SERVICE).get("Vendor")
+        if not isinstance(vendor, dict) or not vendor.get("Id"):
+            raise ValidationFailed(["QuickBooks did not say which supplier it created"])
+        return _record("supplier", "Vendor", vendor)
+
+    def find_vendor(self, name: str) -> Record | None:
+        """The vendor whose DisplayName is `name`, preferring an active one."""
+        where = f"DisplayName = {_quote(name)} AND Active IN (true, false)"
+        vendors = [obj for page in self._query_pages("Vendor", where) for obj in page]
+        if not vendors:
+            return None
+        vendors.sort(key=lambda vendor: vendor.get("Active") is False)
+        return _record("supplier", "Vendor", vendors[0])
+
+    # -- bills --------------------------------------------------------------------------------
+
+    def create_bill(self, bill: Bill, *, idempotency_key: str) -> PublishedBill:
+        if not bill.lines:
+            raise ValidationFailed(["a bill needs at least one line"])
+        lines, departments = [], set()
+        for line in bill.lines:
+            detail: dict[str, Any] = {"AccountRef": {"value": self._account_id(line.account_code)}}
+            if line.tax_code:
+                detail["TaxCodeRef"] = {"value": line.tax_code}
+            for ref in line.tracking:
+                if ref.category_id == "class":
+                    detail["ClassRef"] = {"value": ref.option_id}
+                elif ref.category_id == "department":
+                    departments.add(ref.option_id)
+                else:
+                    raise ValidationFailed(
+                        [
+                            f"QuickBooks has no tracking category "
+                            f"{ref.category_name or ref.category_id}"
+                        ]
+                    )
+            entry: dict[str, Any] = {
+                "DetailType": "AccountBasedExpenseLineDetail",
+                "Amount": float(line.amount),
+                "AccountBasedExpenseLineDetail": detail,
+            }
+            if line.description:
+                entry["Description"] = line.description
+            lines.append(entry)
+        if len(departments) > 1:
+            raise ValidationFailed(
+                ["QuickBooks sets one location for a whole bill, and these lines name several"]
+            )
+        body: dict[str, Any] = {
+            "VendorRef": {"value": bill.supplier_id},
+            "TxnDate": bill.date.isoformat(),
+            "GlobalTaxCalculation": "TaxInclusive" if bill.amounts_include_tax else "TaxExcluded",
+            "Line": lines,
+        }
+        if bill.due_date:
+            body["DueDate"] = bill.due_date.isoformat()
+        if bill.reference:
+            body["DocNumber"] = bill.reference
+        if bill.currency:
+            body["CurrencyRef"] = {"value": bill.currency.upper()}
+        if departments:
+            body["DepartmentRef"] = {"value": departments.pop()}
+        response = self._post("bill", body, idempotency_key)
+        if not response.is_success:
+            raise qbo_error(response)
+        created = read_object(response, SERVICE).get("Bill")
+        if not isinstance(created, dict) or not created.get("Id"):
+            raise ValidationFailed(["QuickBooks did not say which bill it created"])
+        return PublishedBill(
+            remote_id=str(created["Id"]),
+            url=f"{self._app_url}/app/bill?txnId={created['Id']}",
+            number=created.get("DocNumber") or None,
+        )
+
+    def _account_id(self, code: str | None) -> str:
+        if not code:
+            raise ValidationFailed(["QuickBooks needs an expense account on every bill line"])
+        if self._account_ids is None:
+            ids: dict[str, str] = {}
+            accounts = [obj for page in self._query_pages("Account") for obj in page]
+            for account in accounts:
+                ids[str(account["Id"])] = str(account["Id"])
+            for account in accounts:  # account numbers win over ids, as in the records
+                if account.get("AcctNum"):
+                    ids[str(account["AcctNum"])] = str(account["Id"])
+            self._account_ids = ids
+        try:
+            return self._account_ids[code]
+        except KeyError:
+            raise ValidationFailed([f"QuickBooks has no account with code {code}"]) from None
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def _get(self, path: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        response = self._api.request(
+            "GET", f"{self._base_url}/{path}", params={**params, "minorversion": MINOR_VERSION}
+        )
+        if not response.is_success:
+            raise qbo_error(response)
+        return read_object(response, SERVICE)
+
+    def _post(self, path: str, body: Mapping[str, Any], key: str) -> httpx.Response:
+        # `requestid` makes the create idempotent: QuickBooks answers a repeat with the
+        # original answer, so retries after a timeout cannot create twice.
+        return self._api.request(
+            "POST",
+            f"{self._base_url}/{path}",
+            json=body,
+            params={
+                "minorversion": MINOR_VERSION,
+                "requestid": idempotency_key(key, IDEMPOTENCY_KEY_MAX),
+            },
+        )
+
+
+def _name(entity: str, obj: Mapping[str, Any]) -> str:
+    if entity in ("Vendor", "Customer"):
+        return obj.get("DisplayName") or obj.get("CompanyName") or ""
+    return obj.get("FullyQualifiedName") or obj.get("Name") or ""
+
+
+def _record(kind: ListKind, entity: str, obj: Mapping[str, Any]) -> Record:
+    deleted = str(obj.get("status") or "").lower() == "deleted"
+    active = not deleted and obj.get("Active", True) is not False
+    updated = _parse_time((obj.get("MetaData") or {}).get("LastUpdatedTime"))
+    remote_id = str(obj["Id"])
+    if kind == "tracking":
+        category_id, category_name = TRACKING_CATEGORIES[entity]
+        return tracking_record(
+            category_id=category_id,
+            category_name=category_name,
+            option_id=remote_id,
+            option_name=_name(entity, obj),
+            active=active,
+            updated_at=updated,
+            category={"Id": category_id, "Name": category_name, "Entity": entity},
+            option=obj,
+        )
+    code = None
+    if entity == "Account":
+        code = str(obj.get("AcctNum") or remote_id)
+    elif entity == "TaxCode":
+        code = remote_id
+    return Record(
+        kind=kind,
+        remote_id=remote_id,
+        name=_name(entity, obj),
+        code=code,
+        active=active,
+        updated_at=updated,
+        raw=obj,
+    )

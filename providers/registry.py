@@ -1,0 +1,47 @@
+"""Build the providers the configuration enables, keyed by their short name."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import httpx
+
+from bot.clock import Clock
+from bot.config import Config
+from providers.base import Provider
+from providers.http import Timing
+from providers.quickbooks import DEFAULT_REVOKE_URL, QuickBooksProvider
+from providers.xero import XeroProvider
+
+
+def build_providers(
+    config: Config, *, http_client: httpx.Client, clock: Clock, timing: Timing | None = None
+) -> dict[str, Provider]:
+    """Xero when XERO_CLIENT_ID/SECRET are set, QuickBooks when QBO_CLIENT_ID/SECRET are.
+
+    Every provider sends its traffic through `http_client`; `timing` (sleep, clock for rate
+    limits, jitter) is for tests.
+    """
+    providers: dict[str, Provider] = {}
+    if config.xero is not None:
+        providers["xero"] = XeroProvider(
+            config, http_client=http_client, clock=clock, timing=timing
+        )
+    if config.quickbooks is not None:
+        providers["quickbooks"] = QuickBooksProvider(
+            config,
+            http_client=http_client,
+            clock=clock,
+            timing=timing,
+            revoke_url=quickbooks_revoke_url(config),
+        )
+    return providers
+
+
+def quickbooks_revoke_url(config: Config) -> str:
+    """Intuit's revocation endpoint, or the same path on the host QBO_TOKEN_URL points at
+    when it was changed (a proxy or a test double serving Intuit's whole OAuth surface)."""
+    if config.qbo_token_url == Config.qbo_token_url:
+        return DEFAULT_REVOKE_URL
+    parts = urlsplit(config.qbo_token_url)
+    return f"{parts.scheme}://{parts.netloc}/v2/oauth2/tokens/revoke"

@@ -1,0 +1,565 @@
+"""Xero: OAuth 2.0 with PKCE, organisations from /connections, the Accounting API 2.0.
+
+Lists and where they come from:
+
+| kind | endpoint | incremental |
+|---|---|---|
+| supplier, customer | `/Contacts` (paged, pageSize 1000, archived included) | If-Modified-Since |
+| account | `/Accounts` (the whole chart, bank accounts too) | If-Modified-Since |
+| payment_method | `/Accounts`, the `Type: BANK` ones | If-Modified-Since |
+| tax_rate | `/TaxRates` (code and id are the TaxType) | no: always whole |
+| tracking | `/TrackingCategories?includeArchived=true`, a record per option | no: always whole |
+
+Xero's OpenAPI spec (v16.1.0) documents If-Modified-Since on /Contacts and /Accounts only, so
+tax rates and tracking categories are always fetched whole and reported as full lists.
+
+Suppliers and customers are both contacts. Xero sets `IsSupplier` only once a bill exists, so a
+contact created as a supplier starts with neither flag: ledgerlink counts every contact that is
+not a customer only (`IsSupplier or not IsCustomer`) as a supplier, and every `IsCustomer`
+contact as a customer (a contact can be both). A full fetch lists only the members of the
+kind; an incremental fetch reports every changed contact, the ones not (or no longer) members
+as inactive, so a supplier that became a customer only does not stay an active supplier.
+`ContactStatus` other than ACTIVE (ARCHIVED, GDPRREQUEST) means inactive.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from bot.clock import Clock
+from bot.config import Config
+from providers.base import (
+    Bill,
+    BillLine,
+    Capabilities,
+    ConnectionExpired,
+    DuplicateName,
+    Grant,
+    ListFetch,
+    ListKind,
+    ProviderError,
+    PublishedBill,
+    Record,
+    Tenant,
+    TokenSet,
+    TokenStore,
+    TrackingRef,
+    ValidationFailed,
+    tracking_record,
+)
+from providers.http import (
+    ApiSession,
+    OAuthClient,
+    OAuthSettings,
+    RateLimit,
+    RateLimiter,
+    Retrier,
+    Throttle,
+    Timing,
+    idempotency_key,
+    make_cursor,
+    parse_cursor,
+    read_json,
+    read_object,
+    retry_after_seconds,
+)
+
+SERVICE = "Xero"
+RATE_LIMIT = RateLimit(per_minute=60, concurrent=5)
+PAGE_SIZE = 1000
+# Incremental fetches look a little further back than the cursor, so a clock skew between
+# ledgerlink and Xero cannot lose a change; seeing a record twice is harmless.
+OVERLAP = timedelta(minutes=5)
+REFRESH_TOKEN_LIFETIME = timedelta(days=60)  # unused refresh tokens die after 60 days
+IDEMPOTENCY_KEY_MAX = 128
+BILL_URL = "https://go.xero.com/AccountsPayable/View.aspx?InvoiceID={}"
+
+CAPABILITIES = Capabilities(
+    pkce=True,
+    new_supplier_warning=True,
+    tracking=True,
+    multi_currency=True,
+    bill_statuses=("DRAFT", "SUBMITTED", "AUTHORISED"),
+    refresh_token_idle_days=60,
+)
+
+_MS_DATE = re.compile(r"/Date\((-?\d+)(?:[+-]\d{4})?\)/")
+
+
+def parse_xero_date(value: Any) -> datetime | None:
+    """Parse Xero's `/Date(1573755038314+0000)/` (milliseconds since the epoch, in UTC)."""
+    if not isinstance(value, str):
+        return None
+    match = _MS_DATE.fullmatch(value.strip())
+    if match:
+        return datetime.fromtimestamp(int(match.group(1)) / 1000, UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def xero_throttle(response: httpx.Response) -> Throttle | None:
+    """A 429: `X-Rate-Limit-Problem` names the limit; only the daily one is not waited out."""
+    if response.status_code != 429:
+        return None
+    problem = (response.headers.get("X-Rate-Limit-Problem") or "minute").strip().lower()
+    retry_after = retry_after_seconds(response.headers.get("Retry-After"), default=60.0)
+    return Throttle(retry_after, problem, inline=problem != "day")
+
+
+def validation_messages(body: Any) -> list[str]:
+    """Every `ValidationErrors[].Message` in a Xero error body, in order, without repeats."""
+    messages: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for error in node.get("ValidationErrors") or []:
+                message = isinstance(error, dict) and error.get("Message")
+                if message and message not in messages:
+                    messages.append(message)
+            for key, value in node.items():
+                if key != "ValidationErrors":
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(body)
+    return messages
+
+
+def xero_error(response: httpx.Response) -> ProviderError:
+    """The error for a Xero answer that is neither a success nor handled by the session."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    detail = None
+    if isinstance(body, dict):
+        detail = body.get("Detail") or body.get("Message") or body.get("Title")
+    status = response.status_code
+    if status in (401, 403):
+        # AuthenticationUnsuccessful, or the organisation was disconnected from the app.
+        return ConnectionExpired(
+            f"Xero no longer grants access to this organisation ({detail or status}); reconnect"
+        )
+    messages = validation_messages(body)
+    if not messages:
+        messages = [str(detail) if detail else f"Xero refused the request (HTTP {status})"]
+    return ValidationFailed(messages)
+
+
+def _is_duplicate_name(messages: list[str]) -> bool:
+    text = " ".join(messages).lower()
+    return "already assigned to another contact" in text or "must be unique" in text
+
+
+class XeroProvider:
+    name = "xero"
+    display_name = SERVICE
+    capabilities = CAPABILITIES
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        http_client: httpx.Client,
+        clock: Clock,
+        timing: Timing | None = None,
+    ):
+        if config.xero is None:
+            raise ValueError("Xero is not configured (XERO_CLIENT_ID, XERO_CLIENT_SECRET)")
+        self._config = config
+        self._http = http_client
+        self._clock = clock
+        self._timing = timing or Timing()
+        self._retrier = Retrier(SERVICE, self._timing, xero_throttle)
+        self._limiter = RateLimiter(RATE_LIMIT, self._timing)
+        self.oauth = OAuthClient(
+            OAuthSettings(
+                service=SERVICE,
+                client_id=config.xero.client_id,
+                client_secret=config.xero.client_secret,
+                authorize_url=f"{config.xero_login_url}/identity/connect/authorize",
+                token_url=f"{config.xero_identity_url}/connect/token",
+                redirect_uri=f"{config.public_url}/oauth/xero/callback",
+                scope=config.xero_scopes,
+                pkce=True,
+            ),
+            http_client=http_client,
+            retrier=self._retrier,
+            clock=clock,
+            refresh_lifetime=lambda _data: REFRESH_TOKEN_LIFETIME,
+        )
+
+    def __repr__(self) -> str:
+        return "<XeroProvider>"
+
+    # -- the grant ----------------------------------------------------------------------------
+
+    def authorize_url(self, state: str, *, code_verifier: str | None) -> str:
+        return self.oauth.authorize_url(state, code_verifier)
+
+    def exchange_code(
+        self, code: str, *, code_verifier: str | None, callback_params: Mapping[str, str]
+    ) -> Grant:
+        if callback_params.get("error"):
+            raise ValidationFailed(
+                [f"Xero did not authorize the connection ({callback_params['error']})"]
+            )
+        tokens = self.oauth.exchange_code(code, code_verifier)
+        return Grant(tokens=tokens, tenants=self.list_tenants(tokens))
+
+    def list_tenants(self, tokens: TokenSet) -> tuple[Tenant, ...]:
+        """The organisations the grant reaches (`tenantType` ORGANISATION; not practices)."""
+        response = self._retrier.send(
+            lambda: self._http.get(
+                f"{self._config.xero_api_url}/connections",
+                headers={
+                    "Authorization": f"Bearer {tokens.access_token}",
+                    "Accept": "application/json",
+                },
+            )
+        )
+        if not response.is_success:
+            raise xero_error(response)
+        connections = read_json(response, SERVICE)
+        if not isinstance(connections, list):
+            raise ValidationFailed(["Xero sent an unexpected list of organisations"])
+        return tuple(
+            Tenant(id=item["tenantId"], name=item.get("tenantName") or item["tenantId"])
+            for item in connections
+            if isinstance(item, dict)
+            and item.get("tenantType") == "ORGANISATION"
+            and item.get("tenantId")
+        )
+
+    def refresh(self, tokens: TokenSet) -> TokenSet:
+        return self.oauth.refresh(tokens)
+
+    def revoke(self, tokens: TokenSet) -> None:
+        """Revoke the refresh token: Xero removes every connection this grant made."""
+        self.oauth.revoke(
+            f"{self._config.xero_identity_url}/connect/revocation", tokens.refresh_token
+        )
+
+    def session(self, tenant_id: str, tokens: TokenStore) -> XeroSession:
+        api = ApiSession(
+            service=SERVICE,
+            http_client=self._http,
+            tokens=tokens,
+            refresh=self.refresh,
+            clock=self._clock,
+            limiter=self._limiter.for_tenant(tenant_id),
+            retrier=self._retrier,
+            headers={"xero-tenant-id": tenant_id, "Accept": "application/json"},
+        )
+        return XeroSession(
+            api, base_url=f"{self._config.xero_api_url}/api.xro/2.0", clock=self._clock
+        )
+
+
+class XeroSession:
+    """Work against one Xero organisation."""
+
+    def __init__(self, api: ApiSession, *, base_url: str, clock: Clock):
+        self._api = api
+        self._base_url = base_url
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return "<XeroSession>"
+
+    # -- lists --------------------------------------------------------------------------------
+
+    def fetch_list(self, kind: ListKind, cursor: str | None) -> ListFetch:
+        since = parse_cursor(cursor)
+        started = self._clock.now()
+        if kind in ("supplier", "customer"):
+            pages = self._contact_pages(kind, since)
+        elif kind in ("account", "payment_method"):
+            pages = self._account_pages(kind, since)
+        elif kind == "tax_rate":
+            since, pages = None, self._tax_rate_pages()
+        elif kind == "tracking":
+            since, pages = None, self._tracking_pages()
+        else:
+            raise ValueError(f"unknown list kind {kind!r}")
+        return ListFetch(kind=kind, full=since is None, cursor=make_cursor(started), pages=pages)
+
+    def _contact_pages(self, kind: ListKind, since: datetime | None) -> Iterator[list[Record]]:
+        page = 1
+        while True:
+            data = self._get(
+                "Contacts",
+                since=since,
+                params={
+                    "page": page,
+                    "pageSize": PAGE_SIZE,
+                    "includeArchived": "true",
+                    "order": "UpdatedDateUTC ASC",
+                },
+            )
+            contacts = [c for c in data.get("Contacts") or [] if isinstance(c, dict)]
+            records = []
+            for contact in contacts:
+                member = _is_member(kind, contact)
+                if member or since is not None:
+                    records.append(_contact_record(kind, contact, member=member))
+            if records:
+                yield records
+            page_count = (data.get("pagination") or {}).get("pageCount")
+            if len(contacts) < PAGE_SIZE or (isinstance(page_count, int) and page >= page_count):
+                return
+            page += 1
+
+    def _account_pages(self, kind: ListKind, since: datetime | None) -> Iterator[list[Record]]:
+        data = self._get("Accounts", since=since)
+        records = [
+            _account_record(kind, account)
+            for account in data.get("Accounts") or []
+            if isinstance(account, dict) and (kind == "account" or account.get("Type") == "BANK")
+        ]
+        if records:
+            yield records
+
+    def _tax_rate_pages(self) -> Iterator[list[Record]]:
+        data = self._get("TaxRates")
+        records = [
+            Record(
+                kind="tax_rate",
+                remote_id=rate["TaxType"],
+                name=rate.get("Name") or "",
+                code=rate["TaxType"],
+                active=rate.get("Status", "ACTIVE") == "ACTIVE",
+                raw=rate,
+            )
+            for rate in data.get("TaxRates") or []
+            if isinstance(rate, dict) and rate.get("TaxType")
+        ]
+        if records:
+            yield records
+
+    def _tracking_pages(self) -> Iterator[list[Record]]:
+        records = []
+        for category in self._tracking_categories(include_archived=True):
+            category_only = {k: v for k, v in category.items() if k != "Options"}
+            for option in category.get("Options") or []:
+                records.append(
+                    tracking_record(
+                        category_id=category["TrackingCategoryID"],
+                        category_name=category.get("Name") or "",
+                        option_id=option["TrackingOptionID"],
+                        option_name=option.get("Name") or "",
+                        active=category.get("Status", "ACTIVE") == "ACTIVE"
+                        and option.get("Status", "ACTIVE") == "ACTIVE",
+                        category=category_only,
+                        option=option,
+                    )
+                )
+        if records:
+            yield records
+
+    def _tracking_categories(self, *, include_archived: bool) -> list[dict]:
+        params = {"includeArchived": "true"} if include_archived else None
+        data = self._get("TrackingCategories", params=params)
+        return [
+            c
+            for c in data.get("TrackingCategories") or []
+            if isinstance(c, dict) and c.get("TrackingCategoryID")
+        ]
+
+    # -- suppliers ----------------------------------------------------------------------------
+
+    def create_supplier(self, name: str, *, idempotency_key: str) -> Record:
+        name = " ".join(name.split())
+        if not name:
+            raise ValidationFailed(["a supplier needs a name"])
+        response = self._api.request(
+            "PUT",
+            self._url("Contacts"),
+            json={"Contacts": [{"Name": name}]},
+            headers={"Idempotency-Key": _key(idempotency_key)},
+        )
+        if response.status_code == 400:
+            error = xero_error(response)
+            if isinstance(error, ValidationFailed) and _is_duplicate_name(error.messages):
+                existing = self.find_contact(name)
+                if existing is not None:
+                    raise DuplicateName(existing)
+            raise error
+        contact = self._first(self._ok(response), "Contacts")
+        return _contact_record("supplier", contact, member=True)
+
+    def find_contact(self, name: str) -> Record | None:
+        """The contact with this name (case-insensitive), preferring an active one."""
+        data = self._get("Contacts", params={"searchTerm": name})
+        wanted = name.casefold()
+        matches = [
+            c
+            for c in data.get("Contacts") or []
+            if isinstance(c, dict) and (c.get("Name") or "").strip().casefold() == wanted
+        ]
+        if not matches:
+            return None
+        matches.sort(key=lambda c: c.get("ContactStatus") != "ACTIVE")
+        contact = matches[0]
+        return _contact_record("supplier", contact, member=True)
+
+    # -- bills --------------------------------------------------------------------------------
+
+    def create_bill(self, bill: Bill, *, idempotency_key: str) -> PublishedBill:
+        if not bill.lines:
+            raise ValidationFailed(["a bill needs at least one line"])
+        names = self._tracking_names(bill)
+        invoice: dict[str, Any] = {
+            "Type": "ACCPAY",
+            "Status": bill.status,
+            "Contact": {"ContactID": bill.supplier_id},
+            "Date": bill.date.isoformat(),
+            "LineAmountTypes": "Inclusive" if bill.amounts_include_tax else "Exclusive",
+            "LineItems": [_line_item(line, names) for line in bill.lines],
+        }
+        if bill.due_date:
+            invoice["DueDate"] = bill.due_date.isoformat()
+        if bill.reference:
+            invoice["InvoiceNumber"] = bill.reference  # a bill's number is the supplier's
+        if bill.currency:
+            invoice["CurrencyCode"] = bill.currency.upper()
+        response = self._api.request(
+            "PUT",
+            self._url("Invoices"),
+            json={"Invoices": [invoice]},
+            headers={"Idempotency-Key": _key(idempotency_key)},
+        )
+        created = self._first(self._ok(response), "Invoices")
+        if not created.get("InvoiceID"):
+            raise ValidationFailed(["Xero did not say which bill it created"])
+        return PublishedBill(
+            remote_id=created["InvoiceID"],
+            url=BILL_URL.format(created["InvoiceID"]),
+            number=created.get("InvoiceNumber") or None,
+        )
+
+    def _tracking_names(self, bill: Bill) -> dict[tuple[str, str], tuple[str, str]]:
+        """Category and option names for every tracking ref; Xero tracks lines by name."""
+        refs = {
+            (ref.category_id, ref.option_id): ref for line in bill.lines for ref in line.tracking
+        }
+        names = {
+            key: (ref.category_name, ref.option_name)
+            for key, ref in refs.items()
+            if ref.category_name and ref.option_name
+        }
+        if len(names) == len(refs):
+            return names
+        for category in self._tracking_categories(include_archived=False):
+            for option in category.get("Options") or []:
+                key = (category["TrackingCategoryID"], option.get("TrackingOptionID"))
+                if key in refs and key not in names:
+                    names[key] = (category.get("Name") or "", option.get("Name") or "")
+        missing = [ref for key, ref in refs.items() if key not in names]
+        if missing:
+            raise ValidationFailed(
+                [
+                    f"Xero has no tracking option {ref.option_name or ref.option_id}"
+                    for ref in missing
+                ]
+            )
+        return names
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def _url(self, endpoint: str) -> str:
+        return f"{self._base_url}/{endpoint}"
+
+    def _get(
+        self,
+        endpoint: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        since: datetime | None = None,
+    ) -> dict[str, Any]:
+        headers = None
+        if since is not None:
+            moment = (since - OVERLAP).astimezone(UTC)
+            headers = {"If-Modified-Since": moment.strftime("%Y-%m-%dT%H:%M:%S")}
+        response = self._api.request("GET", self._url(endpoint), params=params, headers=headers)
+        if response.status_code == 304:
+            return {}
+        return self._ok(response)
+
+    @staticmethod
+    def _ok(response: httpx.Response) -> dict[str, Any]:
+        if not response.is_success:
+            raise xero_error(response)
+        return read_object(response, SERVICE)
+
+    @staticmethod
+    def _first(data: Mapping[str, Any], key: str) -> dict[str, Any]:
+        items = data.get(key)
+        if not isinstance(items, list) or not items or not isinstance(items[0], dict):
+            raise ValidationFailed([f"Xero sent no {key} back"])
+        item = items[0]
+        if item.get("HasValidationErrors") or item.get("HasErrors"):
+            raise ValidationFailed(validation_messages(item) or ["Xero refused the request"])
+        return item
+
+
+def _key(idempotency: str) -> str:
+    return idempotency_key(idempotency, IDEMPOTENCY_KEY_MAX)
+
+
+def _is_member(kind: ListKind, contact: Mapping[str, Any]) -> bool:
+    if kind == "customer":
+        return bool(contact.get("IsCustomer"))
+    return bool(contact.get("IsSupplier")) or not contact.get("IsCustomer")
+
+
+def _contact_record(kind: ListKind, contact: Mapping[str, Any], *, member: bool) -> Record:
+    return Record(
+        kind=kind,
+        remote_id=contact["ContactID"],
+        name=(contact.get("Name") or "").strip(),
+        code=contact.get("AccountNumber") or None,
+        active=member and contact.get("ContactStatus", "ACTIVE") == "ACTIVE",
+        updated_at=parse_xero_date(contact.get("UpdatedDateUTC")),
+        raw=contact,
+    )
+
+
+def _account_record(kind: ListKind, account: Mapping[str, Any]) -> Record:
+    return Record(
+        kind=kind,
+        remote_id=account["AccountID"],
+        name=account.get("Name") or "",
+        code=account.get("Code") or None,
+        active=account.get("Status", "ACTIVE") == "ACTIVE",
+        updated_at=parse_xero_date(account.get("UpdatedDateUTC")),
+        raw=account,
+    )
+
+
+def _line_item(line: BillLine, names: Mapping[tuple[str, str], tuple[str, str]]) -> dict:
+    item: dict[str, Any] = {"Quantity": 1, "UnitAmount": float(line.amount)}
+    if line.description:
+        item["Description"] = line.description
+    if line.account_code:
+        item["AccountCode"] = line.account_code
+    if line.tax_code:
+        item["TaxType"] = line.tax_code
+    if line.tracking:
+        item["Tracking"] = [_tracking(ref, names) for ref in line.tracking]
+    return item
+
+
+def _tracking(ref: TrackingRef, names: Mapping[tuple[str, str], tuple[str, str]]) -> dict:
+    category, option = names[(ref.category_id, ref.option_id)]
+    return {"Name": category, "Option": option}
