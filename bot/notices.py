@@ -1,0 +1,58 @@
+"""Telling a workspace's admins something at most once: reminders, expiry, sync alerts.
+
+`Notices.send_once` claims the notice in the database before posting (see `store.notices`), so
+two processes, or a restart, never send the same notice twice; a failed post is retried a few
+times by whichever job asks again once the retry is due.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from handlers import sync_messages
+from store.timeutil import iso
+
+log = logging.getLogger("ledgerlink.notices")
+
+EXPIRED = "expired"
+EXPIRY_REMINDER = "expiry_reminder"
+SYNC_FAILING = "sync_failing"
+SYNC_RECOVERED = "sync_recovered"
+
+
+def cycle(connection) -> str:
+    """Notices about expiry are per expiry date: a reconnect (new date) starts a new cycle."""
+    return iso(connection.expires_at)
+
+
+class Notices:
+    def __init__(self, store, notifier):
+        self.store = store
+        self.notifier = notifier
+
+    def send_once(self, connection, kind: str, key: str, message: dict) -> bool:
+        """Post `message` to the admins unless this notice was sent (or is being sent)."""
+        if self.store.notice_state(connection.id, kind, key) in ("sending", "sent"):
+            return False
+        if not self.store.claim_notice(connection.id, kind, key):
+            return False
+        if self.notifier.tell_admins(connection.team_id, connection, message):
+            self.store.notice_sent(connection.id, kind, key)
+            return True
+        retry_at = self.store.notice_failed(connection.id, kind, key)
+        log.warning(
+            "could not deliver %s notice for connection %s; %s",
+            kind,
+            connection.id,
+            f"will retry after {iso(retry_at)}" if retry_at else "giving up",
+        )
+        return False
+
+    def expire(self, connection, reason: str) -> bool:
+        """Mark the connection expired and tell the admins (once per expiry cycle)."""
+        self.store.set_connection_status(connection.id, "expired", reason=reason)
+        return self.tell_expired(self.store.connection(connection.id))
+
+    def tell_expired(self, connection) -> bool:
+        message = sync_messages.connection_expired_notice(connection)
+        return self.send_once(connection, EXPIRED, cycle(connection), message)

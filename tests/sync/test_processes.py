@@ -1,0 +1,91 @@
+"""`ledgerlink tick` as real OS processes: several at once on one database send each reminder
+once, and a later tick (a restart) sends nothing again."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from tests.conftest import ADMIN
+from tests.sync.conftest import make_connection
+
+CONNECTIONS = 12
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def tick_env(fake_slack, db_path, secret_key) -> dict[str, str]:
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "SYSTEMROOT")
+    env = {key: os.environ[key] for key in keep if key in os.environ}
+    return {
+        **env,
+        "PYTHONUNBUFFERED": "1",
+        "SLACK_BOT_TOKEN": fake_slack.bot_token,
+        "SLACK_API_URL": fake_slack.api_url,
+        "LEDGERLINK_DB": db_path,
+        "LEDGERLINK_SECRET_KEY": secret_key,
+    }
+
+
+def start_tick(env, now) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "tick", "--now", now.isoformat()],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process) -> tuple[int, str, str]:
+    out, err = process.communicate(timeout=60)
+    return process.returncode, out, err
+
+
+def channel_posts(fake_slack) -> list[str]:
+    return [call.args["channel"] for call in fake_slack.calls_to("chat.postMessage")]
+
+
+def test_ticks_in_parallel_processes_send_each_reminder_once(
+    store, fake_slack, db_path, secret_key
+):
+    """Three `tick` processes racing on one database post each reminder exactly once."""
+    connections = [
+        make_connection(store, team_id=f"T{n:04d}", tenant_name=f"Org {n}")
+        for n in range(1, CONNECTIONS + 1)
+    ]
+    store.database.execute("UPDATE connections SET channel_id = 'C' || id")
+    env = tick_env(fake_slack, db_path, secret_key)
+    moment = connections[0].expires_at - timedelta(days=7)
+
+    results = [finish(p) for p in [start_tick(env, moment) for _ in range(3)]]
+
+    assert [code for code, _, _ in results] == [0, 0, 0], results
+    sent = sum(int(out.split("expiry-reminders: ")[1].split()[0]) for _, out, _ in results)
+    assert sent == CONNECTIONS
+    posted = channel_posts(fake_slack)
+    assert sorted(c for c in posted if c.startswith("C")) == sorted(f"C{c.id}" for c in connections)
+    assert posted.count("D" + ADMIN[1:]) == CONNECTIONS
+
+    # A restart (another tick, later the same day) sends nothing again.
+    code, out, err = finish(start_tick(env, moment + timedelta(hours=6)))
+    assert code == 0, err
+    assert "expiry-reminders: 0 done" in out
+    assert len(channel_posts(fake_slack)) == 2 * CONNECTIONS
+
+
+def test_tick_runs_due_jobs_and_exits_zero(store, fake_slack, db_path, secret_key):
+    """`ledgerlink tick --now` at expiry marks the connection expired, tells admins, exits 0."""
+    connection = make_connection(store, team_id=fake_slack.team_id)
+
+    code, out, err = finish(
+        start_tick(tick_env(fake_slack, db_path, secret_key), connection.expires_at)
+    )
+
+    assert code == 0, err
+    assert "connection-expiry: 1 done" in out
+    assert store.connection(connection.id).status == "expired"
+    assert channel_posts(fake_slack) == ["C0001", "DADMIN"]
