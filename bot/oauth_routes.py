@@ -1,0 +1,40 @@
+"""GET /oauth/{provider}/callback: where Xero and QuickBooks send the admin after login."""
+
+from __future__ import annotations
+
+from bot.http import Request, Response, Route
+from bot.pages import result_page
+
+PROVIDERS = ("xero", "quickbooks")
+
+
+def provider_callback_route(connections, providers: dict) -> Route:
+    def callback(request: Request) -> Response:
+        provider = request.params["provider"]
+        if provider not in PROVIDERS:
+            return Response.html(
+                result_page(
+                    title="Unknown provider",
+                    message="ledgerlink only connects to Xero and QuickBooks.",
+                    ok=False,
+                    team_id=None,
+                ),
+                404,
+            )
+        if provider not in providers:
+            return Response.html(
+                result_page(
+                    title="Not set up",
+                    message="This ledgerlink server is not set up for this provider.",
+                    ok=False,
+                    team_id=None,
+                ),
+                400,
+            )
+        result = connections.handle_callback(provider, request.query)
+        page = result_page(
+            title=result.title, message=result.message, ok=result.ok, team_id=result.team_id
+        )
+        return Response.html(page, result.status)
+
+    return Route("GET", "/oauth/{provider}/callback", handler=callback)

@@ -1,0 +1,67 @@
+"""Serve an `httpx`-style handler (`handle(httpx.Request) -> httpx.Response`) on 127.0.0.1.
+
+The provider fakes are written as handlers so unit tests can mount them on
+`httpx.MockTransport`; this puts the same handler behind a real socket for end-to-end tests,
+where `ledgerlink serve` runs in another process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+
+
+class LoopbackServer:
+    def __init__(self, handle: Callable[[httpx.Request], httpx.Response]):
+        self.handle = handle
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                request = httpx.Request(
+                    self.command,
+                    f"{server.url}{self.path}",
+                    headers=list(self.headers.items()),
+                    content=body,
+                )
+                response = server.handle(request)
+                data = response.read()
+                self.send_response(response.status_code)
+                for name, value in response.headers.items():
+                    if name.lower() not in (
+                        "content-length",
+                        "transfer-encoding",
+                        "content-encoding",
+                        "connection",
+                    ):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> LoopbackServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
