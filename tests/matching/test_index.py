@@ -1,0 +1,289 @@
+"""SupplierIndex: exact lookups, ranked candidates, type-ahead search, adding a supplier."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench.supplier_names import derive_queries, suppliers
+from bot.matching import THRESHOLD, Candidate, SupplierIndex, normalize, score
+
+SUPPLIERS = [
+    ("s1", "Fine Foods Ltd"),
+    ("s2", "Harris Plumbing & Heating Ltd"),
+    ("s3", "Bartell LLC"),
+    ("s4", "Twins 5"),
+    ("s5", "Acme Tools"),
+    ("s6", "Greenleaf Landscaping"),
+    ("s7", "Harris Electrical"),
+    ("s8", "Café Müller GmbH"),
+    ("s9", "The Copper Kettle"),
+    ("s10", "Harrison Plumbing"),
+]
+
+
+@pytest.fixture
+def index() -> SupplierIndex:
+    return SupplierIndex.build(SUPPLIERS)
+
+
+@cache
+def generated() -> tuple[list[tuple[str, str]], SupplierIndex]:
+    names = suppliers(1000, seed=3)
+    return names, SupplierIndex.build(names)
+
+
+def ids(candidates: list[Candidate]) -> list[str]:
+    return [candidate.supplier_id for candidate in candidates]
+
+
+def test_build_counts_suppliers_and_keeps_the_last_name_of_a_repeated_id():
+    """Each supplier id is indexed once, with the last name given for it."""
+    index = SupplierIndex.build([("a", "Old Name Ltd"), ("b", "Other"), ("a", "New Name Ltd")])
+    assert len(index) == 2
+    assert index.exact("New Name Ltd") == Candidate("a", "New Name Ltd", 100.0)
+    assert index.exact("Old Name Ltd") is None
+
+
+def test_exact_matches_spelling_variants_and_returns_the_providers_name(index):
+    """Case, punctuation, accents, "The" and legal-form spellings still match exactly."""
+    assert index.exact("FINE FOODS LIMITED") == Candidate("s1", "Fine Foods Ltd", 100.0)
+    assert index.exact("cafe muller gmbh").supplier_id == "s8"
+    assert index.exact("Copper Kettle Ltd").supplier_id == "s9"
+    assert index.exact("Harris Plumbing and Heating").supplier_id == "s2"
+
+
+def test_exact_needs_a_compatible_legal_form(index):
+    """A conflicting legal form is a different company; a missing one is compatible."""
+    assert index.exact("Bartell PLC") is None
+    assert index.exact("Bartell").supplier_id == "s3"
+    assert index.exact("Fine Foods Inc") is None
+
+
+def test_exact_is_none_for_a_near_miss_or_an_empty_name(index):
+    """Only equal normalised names match exactly."""
+    assert index.exact("Fine Food Ltd") is None
+    assert index.exact("   ") is None
+    assert index.exact("") is None
+
+
+def test_exact_is_none_when_several_legal_forms_fit():
+    """A bare "Acme" with "Acme Ltd" and "Acme Inc" listed is ambiguous: no exact match."""
+    index = SupplierIndex.build([("1", "Acme Ltd"), ("2", "Acme Inc")])
+    assert index.exact("Acme") is None
+    assert index.exact("Acme Limited").supplier_id == "1"
+    assert set(ids(index.candidates("Acme"))) == {"1", "2"}
+
+
+def test_exact_prefers_the_same_legal_form_then_the_same_family():
+    """The same legal form beats a missing one, and the same family beats a missing one."""
+    index = SupplierIndex.build([("1", "Acme"), ("2", "Acme Limited"), ("3", "Zeta Pty Ltd")])
+    assert index.exact("Acme Ltd").supplier_id == "2"
+    assert index.exact("Acme").supplier_id == "1"
+    assert index.exact("Zeta Ltd").supplier_id == "3"
+
+
+def test_exact_takes_the_first_by_name_among_duplicates():
+    """Duplicates with one legal form are the same company: the first by name is returned."""
+    index = SupplierIndex.build([("2", "ACME LTD"), ("1", "Acme Limited")])
+    assert index.exact("acme ltd") == Candidate("1", "Acme Limited", 100.0)
+
+
+def test_candidates_are_above_the_threshold_best_first(index):
+    """Candidates reach THRESHOLD and come best first."""
+    found = index.candidates("Harris Plumbng & Heating")
+    assert ids(found)[0] == "s2"
+    assert all(candidate.score >= THRESHOLD for candidate in found)
+    assert [c.score for c in found] == sorted((c.score for c in found), reverse=True)
+    assert "s7" not in ids(found)
+
+
+def test_candidates_break_ties_by_name():
+    """Candidates with the same score are ordered by name, whatever the input order."""
+    names = [
+        ("3", "Oak Tree Nurseries B"),
+        ("1", "oak tree nurseries a"),
+        ("2", "Oak Tree Nurseries C"),
+    ]
+    index = SupplierIndex.build(names)
+    found = index.candidates("Oak Tree Nurseries")
+    assert [c.name for c in found] == [
+        "oak tree nurseries a",
+        "Oak Tree Nurseries B",
+        "Oak Tree Nurseries C",
+    ]
+    assert len({c.score for c in found}) == 1
+
+
+def test_candidates_include_an_exact_match_once_at_the_top(index):
+    """The exact match is offered once, first, with score 100."""
+    found = index.candidates("Fine Foods Limited")
+    assert ids(found).count("s1") == 1
+    assert found[0] == Candidate("s1", "Fine Foods Ltd", 100.0)
+
+
+def test_candidates_leave_out_conflicting_legal_forms_and_numbers(index):
+    """Conflicting legal forms and numbers are not offered: no "Bartell LLC" for "Bartell PLC"."""
+    assert index.candidates("Bartell PLC") == []
+    assert index.candidates("Twins 6") == []
+    assert index.candidates("Acme Foods") == []
+
+
+def test_candidates_respect_the_limit():
+    """No more than `limit` candidates come back."""
+    names = [(str(i), f"Harbour Freight {chr(65 + i)}{chr(65 + i)}x") for i in range(20)]
+    index = SupplierIndex.build(names)
+    assert len(index.candidates("Harbour Freight")) == 13
+    assert len(index.candidates("Harbour Freight", limit=3)) == 3
+    assert index.candidates("Harbour Freight", limit=0) == []
+
+
+def test_candidates_find_joined_words(index):
+    """A name equal but for spaces is a candidate with score 100."""
+    assert index.candidates("Green Leaf Landscaping")[0] == Candidate(
+        "s6", "Greenleaf Landscaping", 100.0
+    )
+
+
+def test_candidates_are_exactly_the_suppliers_scoring_the_threshold():
+    """The word index shortlists without losing any supplier `score` puts at THRESHOLD or above."""
+    names, index = generated()
+    normalized = [(supplier_id, normalize(name)) for supplier_id, name in names]
+    for query in derive_queries(names, 60, seed=4):
+        wanted = normalize(query.text)
+        expected = {sid for sid, n in normalized if score(wanted, n) >= THRESHOLD}
+        assert set(ids(index.candidates(query.text, limit=len(names)))) == expected, query
+
+
+def test_search_ranks_whole_name_then_prefix_then_word_then_substring(index):
+    """Whole name, then name prefix, then word prefix, then inside a word, then fuzzy."""
+    index = SupplierIndex.build(
+        [("w", "Acme Harris"), ("p", "Harris Plumbing"), ("e", "Harris"), ("s", "Pharrisee Co")]
+    )
+    found = index.search("harris")
+    assert [(c.supplier_id, c.score) for c in found] == [
+        ("e", 100.0),
+        ("p", 90.0),
+        ("w", 80.0),
+        ("s", 70.0),
+    ]
+
+
+def test_search_falls_back_to_fuzzy_matches(index):
+    """A typo in what was typed still finds the supplier, below every text match."""
+    found = index.search("Harris Plumbng & Heating")
+    assert ids(found)[0] == "s2"
+    assert 0 < found[0].score < 70
+
+
+def test_search_normalises_what_was_typed(index):
+    """Typed text is normalised like names: case, accents, punctuation, "&"."""
+    assert ids(index.search("CAFÉ MÜL")) == ["s8"]
+    assert ids(index.search("plumbing & heat")) == ["s2"]
+
+
+def test_search_with_no_text_lists_suppliers_alphabetically(index):
+    """Empty text lists the first suppliers by name."""
+    found = index.search("", limit=3)
+    assert [c.name for c in found] == ["Acme Tools", "Bartell LLC", "Café Müller GmbH"]
+
+
+def test_search_respects_the_limit():
+    """Search returns at most `limit` results, the first alphabetically when many tie."""
+    _, index = generated()
+    found = index.search("s", limit=25)
+    assert len(found) == 25
+    assert index.search("s", limit=0) == []
+
+
+def test_with_supplier_adds_one_and_leaves_the_original_unchanged(index):
+    """The new index knows the new supplier; the one it came from does not."""
+    added = index.with_supplier("s11", "Green Leaf Landscaping Ltd")
+    assert len(added) == len(index) + 1
+    assert added.exact("green leaf landscaping").supplier_id == "s11"
+    assert "s11" in ids(added.candidates("Greenleaf Landscaping"))
+    assert "s11" in ids(added.search("green leaf"))
+    assert len(index) == len(SUPPLIERS)
+    assert index.exact("green leaf landscaping") is None
+    assert ids(index.candidates("Greenleaf Landscaping")) == ["s6"]
+    assert "s11" not in ids(index.search("green leaf"))
+
+
+def test_with_supplier_matches_a_full_rebuild():
+    """Adding a supplier gives the same answers as building the index with it."""
+    names, index = generated()
+    extra = ("new", "Harbour Lights Fine Foods Ltd")
+    added, rebuilt = index.with_supplier(*extra), SupplierIndex.build([*names, extra])
+    for text in ("Harbour Lights Fine Food", "harbour", "Fine Foods", extra[1]):
+        assert added.candidates(text) == rebuilt.candidates(text)
+        assert added.search(text) == rebuilt.search(text)
+        assert added.exact(text) == rebuilt.exact(text)
+
+
+def test_with_supplier_renames_an_existing_id(index):
+    """Adding an id that is already indexed replaces its name."""
+    renamed = index.with_supplier("s1", "Finest Foods Ltd")
+    assert len(renamed) == len(index)
+    assert renamed.exact("Finest Foods Ltd").supplier_id == "s1"
+    assert renamed.exact("Fine Foods Ltd") is None
+
+
+def test_an_empty_index_answers_nothing():
+    """Every lookup on an index with no suppliers is empty."""
+    index = SupplierIndex.build([])
+    assert len(index) == 0
+    assert index.exact("Acme") is None
+    assert index.candidates("Acme") == []
+    assert index.search("Acme") == []
+    assert index.search("") == []
+
+
+def test_odd_supplier_names_are_indexed_without_harm():
+    """Empty, legal-form-only, emoji and huge names are indexed and only match themselves."""
+    odd = [("e", ""), ("l", "Ltd"), ("j", "😀😀"), ("h", "Huge " * 500), ("c", "A\x00B\x1fC")]
+    index = SupplierIndex.build([*odd, ("n", "Normal Supplies")])
+    assert index.exact("Ltd").supplier_id == "l"
+    assert index.exact("Huge " * 300).supplier_id == "h"
+    assert index.exact("abc").supplier_id == "c"
+    assert index.exact("😀😀") is None
+    assert ids(index.candidates("Normal Supplies")) == ["n"]
+
+
+# Every code point, lone surrogates included.
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=300)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ANY_TEXT)
+def test_lookups_never_crash_on_arbitrary_text(text):
+    """Any text, with control characters, emoji or stray surrogates, gets an answer."""
+    _, index = generated()
+    index.exact(text)
+    for candidate in index.candidates(text):
+        assert THRESHOLD <= candidate.score <= 100
+    assert len(index.search(text, limit=10)) <= 10
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=8), ANY_TEXT), max_size=15), ANY_TEXT)
+def test_building_never_crashes_on_arbitrary_suppliers(suppliers_, text):
+    """Any supplier names build an index that answers lookups."""
+    index = SupplierIndex.build(suppliers_)
+    index.exact(text)
+    index.candidates(text)
+    index.search(text)
+    index.with_supplier("new", text).search(text)
+
+
+def test_concurrent_readers_see_the_same_answers():
+    """Many threads reading one index at once get what a single reader gets."""
+    names, index = generated()
+    texts = [query.text for query in derive_queries(names, 40, seed=5)]
+    expected = [index.candidates(text) for text in texts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(index.candidates, texts * 4))
+    assert results == expected * 4
