@@ -17,13 +17,10 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 
 import handlers
-from bot.admins import AdminPolicy
 from bot.clock import Clock
 from bot.config import DEFAULT_SLACK_API_URL, Config
 from bot.errors import UserFacingError
-from bot.notify import Notifier
-from bot.slack_clients import SlackClients
-from bot.sync import SyncService
+from bot.services import build_deps
 from handlers import messages
 from handlers.deps import Deps
 
@@ -62,25 +59,14 @@ def create_app(
         logger=logging.getLogger("ledgerlink.bolt"),
         listener_executor=executor,
     )
-    clients = SlackClients(config, installation_store=app.installation_store, default_client=client)
-    notifier = Notifier(clients, store)
-    app.deps = Deps(
-        config=config,
+    app.deps = build_deps(
+        config,
         store=store,
         providers=providers,
         clock=clock,
-        admins=AdminPolicy(store=store, configured=config.admins),
-        clients=clients,
-        notifier=notifier,
         executor=executor,
-        sync=SyncService(
-            config=config,
-            store=store,
-            providers=providers,
-            clock=clock,
-            notifier=notifier,
-            executor=executor,
-        ),
+        client=client,
+        installation_store=app.installation_store,
     )
     handlers.register_all(app, app.deps)
     app.error(_handle_error)

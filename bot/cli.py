@@ -125,6 +125,10 @@ def cmd_tick(args, config: Config) -> int:
     clock = FixedClock(args.now) if args.now else SystemClock()
     runtime = Runtime.open(config, clock=clock)
     try:
+        try:
+            runtime.start_jobs()
+        except BoltError as error:
+            raise UsageFailure(f"SLACK_BOT_TOKEN: Slack did not accept it ({error})") from None
         results = run_due(runtime.jobs, clock)
     finally:
         runtime.close()

@@ -12,11 +12,16 @@ from dataclasses import dataclass, field
 import httpx
 from slack_bolt import App
 
+from bot.api_routes import item_routes
 from bot.app import create_app
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.http import HttpApp, health_route, slack_routes
+from bot.jobs import build_jobs
+from bot.oauth_routes import provider_callback_route
 from bot.scheduler import Job
+from bot.services import build_deps
+from providers.registry import build_providers
 from store import Store, open_store
 
 log = logging.getLogger("ledgerlink")
@@ -45,7 +50,7 @@ class Runtime:
             store=store,
             clock=clock,
             http_client=http_client,
-            providers={},
+            providers=build_providers(config, http_client=http_client, clock=clock),
             executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="ledgerlink-work"),
         )
 
@@ -58,11 +63,37 @@ class Runtime:
             client=client,
             listener_executor=self.executor,
         )
+        self.jobs = build_jobs(self.app.deps)
         return self.app
+
+    def start_jobs(self) -> list[Job]:
+        """The scheduled jobs for `tick`: on the app's services when Slack credentials are set,
+        else on the same services built without the Bolt app (which insists on a token), so
+        jobs that need no Slack (syncs, token refreshes) still run."""
+        if self.config.slack_bot_token or self.config.multi_workspace:
+            self.start_app()
+        else:
+            self.jobs = build_jobs(
+                build_deps(
+                    self.config,
+                    store=self.store,
+                    providers=self.providers,
+                    clock=self.clock,
+                    executor=self.executor,
+                )
+            )
+        return self.jobs
 
     def wsgi(self) -> HttpApp:
         verify = bool(self.config.slack_signing_secret)
-        return HttpApp([*slack_routes(self.app, verify_requests=verify), health_route(self.store)])
+        return HttpApp(
+            [
+                *slack_routes(self.app, verify_requests=verify),
+                provider_callback_route(self.app.deps.connections, self.providers),
+                *item_routes(self.store, self.app.deps.items),
+                health_route(self.store),
+            ]
+        )
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from handlers import commands, events
+from handlers import commands, connections, events, items
 from handlers.deps import Deps
 
-MODULES = (commands, events)
+MODULES = (commands, connections, events, items)
 
 
 def register_all(app, deps: Deps) -> None:

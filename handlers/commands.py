@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from handlers import ids, messages
+from handlers import connections, ids, items, messages, refresh
 from handlers.deps import Deps
 from handlers.grammar import ADMIN_SUBCOMMANDS, Command, UsageError, parse
 
@@ -13,7 +13,6 @@ ADMIN_ACTIONS = {
     "connect": "connect accounting software",
     "reconnect": "reconnect the accounting software",
     "disconnect": "disconnect the accounting software",
-    "settings": "change ledgerlink's settings",
     "warn-new-supplier": "change the new-supplier warning",
     "admins": "add or remove ledgerlink admins",
 }
@@ -37,7 +36,8 @@ def handle_integrations(ack, command, respond, client, *, deps: Deps) -> None:
         return
     # Subcommands whose capability has not shipped yet answer honestly instead of pretending.
     reply = SUBCOMMANDS.get(parsed.name, _not_available)(parsed, command, client, deps)
-    respond(**reply)
+    if reply is not None:  # None: the subcommand answered another way (e.g. opened a modal)
+        respond(**reply)
 
 
 def _overview(parsed: Command, command: dict, client, deps: Deps) -> dict:
@@ -86,11 +86,14 @@ def _not_available(parsed: Command, command: dict, client, deps: Deps) -> dict:
     return messages.not_available_message(parsed.name)
 
 
-SUBCOMMANDS: dict[str, Callable[[Command, dict, object, Deps], dict]] = {
+SUBCOMMANDS: dict[str, Callable[[Command, dict, object, Deps], dict | None]] = {
     "overview": _overview,
     "status": _status,
     "help": _help,
     "admins": _admins,
+    "refresh": refresh.handle_refresh,
+    "submit": items.submit_command,
+    **connections.SUBCOMMANDS,
 }
 
 

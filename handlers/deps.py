@@ -9,6 +9,7 @@ from typing import Any
 from bot.admins import AdminPolicy
 from bot.clock import Clock
 from bot.config import Config
+from bot.events import ConnectionEvents
 from bot.notify import Notifier
 from bot.slack_clients import SlackClients
 
@@ -24,3 +25,6 @@ class Deps:
     notifier: Notifier
     executor: Executor  # background work started by handlers and callbacks
     sync: Any  # bot.sync.SyncService
+    connections: Any  # bot.connections.ConnectionService
+    events: ConnectionEvents
+    items: Any = None  # bot.items.ItemService

@@ -6,21 +6,15 @@ import functools
 
 from slack_bolt.listener.builtins import TokenRevocationListeners
 
-from handlers import messages
 from handlers.deps import Deps
+from handlers.home import publish_home
 
 
 def handle_app_home_opened(event, client, context, *, deps: Deps) -> None:
     if event.get("tab", "home") != "home":
         return
-    team_id, user_id = context.team_id, event["user"]
-    deps.store.ensure_workspace(team_id)
-    view = messages.home_view(
-        connection=deps.store.current_connection(team_id),
-        now=deps.clock.now(),
-        is_admin=deps.admins.is_admin(client, team_id, user_id),
-    )
-    client.views_publish(user_id=user_id, view=view)
+    deps.store.ensure_workspace(context.team_id)
+    publish_home(client, deps, context.team_id, event["user"])
 
 
 def handle_app_uninstalled(context, *, deps: Deps, revocation: TokenRevocationListeners | None):
@@ -39,6 +33,15 @@ def handle_tokens_revoked(
 
 
 def register(app, deps: Deps) -> None:
+    # After a connect or reconnect, the admin who did it sees the new status on their Home tab.
+    deps.events.on_restored(
+        lambda connection: publish_home(
+            deps.clients.for_team(connection.team_id),
+            deps,
+            connection.team_id,
+            connection.connected_by,
+        )
+    )
     # In multi-workspace mode Slack's installation store must forget revoked tokens; these are
     # Bolt's own revocation listeners, called from ours so the workspace is marked too.
     store = app.installation_store

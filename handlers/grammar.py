@@ -36,9 +36,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "admins": ("[add|remove @user]", "List ledgerlink admins, or add or remove one (admins)"),
     "help": ("", "Show this help"),
 }
-ADMIN_SUBCOMMANDS = frozenset(
-    {"connect", "reconnect", "disconnect", "settings", "warn-new-supplier"}
-)
+# `settings` is open to everyone: non-admins get a read-only view.
+ADMIN_SUBCOMMANDS = frozenset({"connect", "reconnect", "disconnect", "warn-new-supplier"})
 MAX_TEXT = 1000
 
 _USER_REF = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")

@@ -15,8 +15,8 @@ NOT_CONNECTED = (
 )
 
 
-def _section(text: str) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+def section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
 
 
 def _context(text: str) -> dict:
@@ -32,7 +32,7 @@ def help_message() -> dict:
         "text": "ledgerlink help",
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": "ledgerlink commands"}},
-            _section(help_lines()),
+            section(help_lines()),
         ],
     }
 
@@ -70,7 +70,7 @@ def status_text(connection, now) -> str:
 
 def status_message(connection, now) -> dict:
     text = status_text(connection, now)
-    return {"text": text, "blocks": [_section(text)]}
+    return {"text": text, "blocks": [section(text)]}
 
 
 def overview_message(connection, now) -> dict:
@@ -87,7 +87,7 @@ def usage_error_message(error: UsageError) -> dict:
         text += f"\nDid you mean {code(error.suggestion, limit=100)}?"
     return {
         "text": text,
-        "blocks": [_section(text), _context("See every command with `/integrations help`.")],
+        "blocks": [section(text), _context("See every command with `/integrations help`.")],
     }
 
 
@@ -99,7 +99,7 @@ def refusal_message(action: str, admins: tuple[str, ...]) -> dict:
         f"Sorry, only ledgerlink admins can {action}. "
         f"The admins here are {who}: ask one of them for help."
     )
-    return {"text": text, "blocks": [_section(text)]}
+    return {"text": text, "blocks": [section(text)]}
 
 
 def not_available_message(name: str) -> dict:
@@ -107,12 +107,12 @@ def not_available_message(name: str) -> dict:
         f"`/integrations {name}` isn't available in this version of ledgerlink yet. "
         "Nothing was changed."
     )
-    return {"text": text, "blocks": [_section(text)]}
+    return {"text": text, "blocks": [section(text)]}
 
 
 def error_message(text: str) -> dict:
     text = f":warning: {text}"
-    return {"text": text, "blocks": [_section(text)]}
+    return {"text": text, "blocks": [section(text)]}
 
 
 def admins_message(admins: tuple[str, ...]) -> dict:
@@ -122,7 +122,7 @@ def admins_message(admins: tuple[str, ...]) -> dict:
         "Admins can add or remove others with `/integrations admins add @user` and "
         "`/integrations admins remove @user`."
     )
-    return {"text": text, "blocks": [_section(text)]}
+    return {"text": text, "blocks": [section(text)]}
 
 
 def admin_changed_message(action: str, user_id: str, changed: bool) -> dict:
@@ -138,16 +138,10 @@ def admin_changed_message(action: str, user_id: str, changed: bool) -> dict:
             if changed
             else f"<@{user_id}> wasn't on the ledgerlink admin list, so nothing changed."
         )
-    return {"text": text, "blocks": [_section(text)]}
+    return {"text": text, "blocks": [section(text)]}
 
 
-def home_view(*, connection, now, is_admin: bool) -> dict:
-    blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": "ledgerlink"}},
-        _section(status_text(connection, now)),
-        {"type": "divider"},
-        _section(help_lines()),
-    ]
-    if not is_admin:
-        blocks.append(_context("Connecting and settings are for ledgerlink admins."))
-    return {"type": "home", "blocks": blocks}
+def plain_message(text: str) -> dict:
+    """A message from plain text that may contain user or provider words (escaped here)."""
+    text = escape(text)
+    return {"text": text, "blocks": [section(text)]}

@@ -33,3 +33,8 @@ def bold(text: str) -> str:
     """User text in *bold*: escaped, and without the asterisks that would end the bold."""
     # U+2217 looks like an asterisk but does not end the bold.
     return "*" + escape(text).replace("*", "\u2217") + "*"
+
+
+def plain_text(text: str) -> dict:
+    """A Block Kit plain_text object (Slack shows it literally; 75 characters at most)."""
+    return {"type": "plain_text", "text": (text or " ")[:75], "emoji": True}

@@ -13,8 +13,15 @@ from store.api_tokens import ApiToken, ApiTokenQueries
 from store.audit import AuditQueries
 from store.connections import Connection, ConnectionQueries, ConnectionTokenStore
 from store.database import Database
+from store.items import ItemQueries
+from store.leases import LeaseQueries
+from store.lists import ListQueries
 from store.migrations import MIGRATIONS
+from store.notices import NoticeQueries
+from store.oauth import OAuthQueries
+from store.schedule import ScheduleQueries
 from store.secrets import Cipher, SecretKeyError, load_cipher
+from store.sync_runs import SyncRun, SyncRunQueries
 from store.workspaces import BILL_STATUSES, Settings, WorkspaceQueries
 
 __all__ = [
@@ -25,11 +32,25 @@ __all__ = [
     "SecretKeyError",
     "Settings",
     "Store",
+    "SyncRun",
     "open_store",
 ]
 
 
-class Store(WorkspaceQueries, AdminQueries, AuditQueries, ApiTokenQueries, ConnectionQueries):
+class Store(
+    WorkspaceQueries,
+    AdminQueries,
+    AuditQueries,
+    ApiTokenQueries,
+    ConnectionQueries,
+    OAuthQueries,
+    ListQueries,
+    SyncRunQueries,
+    LeaseQueries,
+    NoticeQueries,
+    ScheduleQueries,
+    ItemQueries,
+):
     def __init__(self, database: Database, cipher: Cipher, clock: Clock):
         self.database = database
         self.cipher = cipher

@@ -124,3 +124,165 @@ def m003_connect_flow(db):
         );
         """
     )
+
+
+@MIGRATIONS()
+def m004_sync(db):
+    db.executescript(
+        """
+        -- Synced lists: one row per record, per connection and kind. Archived records stay,
+        -- marked inactive.
+        CREATE TABLE list_records (
+            connection_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            remote_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            code TEXT,
+            active INTEGER NOT NULL,
+            updated_at TEXT,
+            raw TEXT NOT NULL,
+            synced_at TEXT NOT NULL,
+            sync_run_id INTEGER,  -- the sync that last wrote it; NULL: stored directly
+            PRIMARY KEY (connection_id, kind, remote_id)
+        );
+        CREATE INDEX list_records_active ON list_records (connection_id, kind, active, name);
+        -- Where the next incremental fetch of each list starts.
+        CREATE TABLE list_cursors (
+            connection_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            cursor TEXT,
+            synced_at TEXT NOT NULL,
+            PRIMARY KEY (connection_id, kind)
+        );
+        -- Pages of a run in progress; merged into list_records in one transaction at the end.
+        CREATE TABLE list_staging (
+            run_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            remote_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            code TEXT,
+            active INTEGER NOT NULL,
+            updated_at TEXT,
+            raw TEXT NOT NULL,
+            PRIMARY KEY (run_id, kind, remote_id)
+        );
+        CREATE TABLE sync_runs (
+            id INTEGER PRIMARY KEY,
+            connection_id INTEGER NOT NULL,
+            team_id TEXT NOT NULL,
+            full INTEGER NOT NULL,
+            trigger TEXT NOT NULL,
+            requested_by TEXT,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            result TEXT NOT NULL
+                CHECK (result IN ('running', 'ok', 'failed', 'deferred', 'expired')),
+            counts TEXT NOT NULL DEFAULT '{}',
+            error TEXT,
+            retry_at TEXT
+        );
+        CREATE INDEX sync_runs_connection ON sync_runs (connection_id, id);
+        -- Named leases ("sync:12"): a row claimed until a (wall-clock) time by one owner.
+        CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            until TEXT NOT NULL
+        );
+        -- Notices sent once per connection and key (reminders, alerts); the row is written
+        -- before sending, so two processes can never both send one.
+        CREATE TABLE notices (
+            connection_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('sending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 1,
+            retry_at TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            PRIMARY KEY (connection_id, kind, key)
+        );
+        -- When a connection's tokens last changed (refresh or reconnect), kept by a trigger so
+        -- every code path that rotates tokens is covered; token health refreshes before the
+        -- provider's idle limit from this time.
+        CREATE TABLE token_refreshes (
+            connection_id INTEGER PRIMARY KEY,
+            refreshed_at TEXT NOT NULL
+        );
+        CREATE TRIGGER connections_tokens_changed AFTER UPDATE OF token_version ON connections
+        WHEN NEW.token_version != OLD.token_version
+        BEGIN
+            INSERT INTO token_refreshes (connection_id, refreshed_at)
+            VALUES (NEW.id, NEW.updated_at)
+            ON CONFLICT (connection_id) DO UPDATE SET refreshed_at = excluded.refreshed_at;
+        END;
+        """
+    )
+
+
+@MIGRATIONS()
+def m005_items(db):
+    db.executescript(
+        """
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            team_id TEXT NOT NULL,
+            external_id TEXT,
+            source TEXT NOT NULL,
+            submitted_by TEXT,
+            channel_id TEXT,
+            thread_ts TEXT,
+            supplier_name TEXT NOT NULL,
+            supplier_key TEXT NOT NULL,
+            date TEXT NOT NULL,
+            due_date TEXT,
+            total TEXT NOT NULL,
+            currency TEXT,
+            tax TEXT,
+            reference TEXT,
+            description TEXT,
+            category TEXT,
+            status TEXT NOT NULL CHECK (status IN ('received', 'needs_supplier', 'ready',
+                'publishing', 'published', 'failed', 'held', 'discarded')),
+            hold_reason TEXT,
+            duplicate_of INTEGER,
+            connection_id INTEGER,
+            supplier_id TEXT,
+            supplier_display TEXT,
+            resolution TEXT,
+            resolved_by TEXT,
+            idempotency_key TEXT,
+            bill_id TEXT,
+            bill_url TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            last_error TEXT,
+            prompt_channel TEXT,
+            prompt_ts TEXT,
+            prompt_reminded_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX items_external ON items (team_id, external_id)
+            WHERE external_id IS NOT NULL;
+        CREATE INDEX items_status ON items (status, next_attempt_at);
+        CREATE INDEX items_duplicates ON items (team_id, supplier_key, total);
+        CREATE TABLE item_events (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            detail TEXT,
+            actor TEXT,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX item_events_item ON item_events (item_id, id);
+        CREATE TABLE supplier_rules (
+            connection_id INTEGER NOT NULL,
+            name_key TEXT NOT NULL,
+            supplier_id TEXT NOT NULL,
+            supplier_name TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (connection_id, name_key)
+        );
+        """
+    )

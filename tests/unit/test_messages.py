@@ -6,7 +6,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from handlers import messages
+from handlers import connection_messages, messages
 from handlers.grammar import UsageError
 from store.connections import Connection
 
@@ -59,9 +59,44 @@ def test_messages_are_valid_block_kit(payload):
     validate(payload)
 
 
+class Grant:
+    id = "g1"
+    tenants = ()
+
+
+def connection_payloads() -> list[dict]:
+    grant = Grant()
+    grant.tenants = tuple(
+        __import__("providers.base", fromlist=["Tenant"]).Tenant(f"t{i}", f"Org {i}" * 20)
+        for i in range(120)
+    )
+    c = connection()
+    return [
+        connection_messages.not_configured("xero", "https://x.test"),
+        connection_messages.login_link("quickbooks", "https://login.test/a?b=c", purpose="connect"),
+        connection_messages.already_connected(c, "quickbooks", NOW, can_switch=True),
+        connection_messages.choose_tenant(grant, "xero"),
+        connection_messages.confirm_tenant_switch(grant, "Old " * 40, "New " * 40),
+        connection_messages.connected(c, reconnected=True),
+        connection_messages.disconnect_prompt(c),
+        connection_messages.disconnected(c, "U1", "timeout"),
+        connection_messages.warn_setting_changed(False),
+    ]
+
+
+@pytest.mark.parametrize("index", range(9))
+def test_connection_messages_are_valid_block_kit(index):
+    """Connection messages pass Block Kit validation, even with 120 long organisation names."""
+    payload = connection_payloads()[index]
+    assert payload["text"]
+    validate(payload)
+
+
 def test_home_view_is_a_valid_view():
     """The App Home view validates and tells non-admins what they cannot do."""
-    view = messages.home_view(connection=None, now=NOW, is_admin=False)
+    view = connection_messages.home_view(
+        connection=None, now=NOW, is_admin=False, configured=("xero",)
+    )
     View(**view).validate_json()
     assert "for ledgerlink admins" in str(view)
 

@@ -1,0 +1,86 @@
+"""The items HTTP API: POST /api/items and GET /api/items/{id}, with bearer API tokens.
+
+Tokens come from `ledgerlink token create --team T`; a token acts only within its team.
+Errors are JSON: 401 for a missing, unknown or revoked token, 400 with per-field `errors`,
+404 for an item that is not the token's team's, 413 for bodies over 1 MiB (the router).
+"""
+
+from __future__ import annotations
+
+import json
+
+from bot.http import Request, Response, Route
+from bot.item_input import parse_item
+
+
+def _authenticate(store, request: Request):
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return store.authenticate_api_token(token.strip())
+
+
+def _unauthorized() -> Response:
+    response = Response.json(
+        {
+            "error": "missing, unknown or revoked API token; send "
+            "'Authorization: Bearer <token>' (ledgerlink token create)"
+        },
+        401,
+    )
+    response.headers.append(("WWW-Authenticate", 'Bearer realm="ledgerlink"'))
+    return response
+
+
+def item_json(item, store) -> dict:
+    return {
+        "id": item.id,
+        "status": item.status,
+        "external_id": item.external_id,
+        "supplier": item.supplier_name,
+        "supplier_id": item.supplier_id,
+        "supplier_name": item.supplier_display,
+        "date": item.date,
+        "total": item.total,
+        "currency": item.currency,
+        "reference": item.reference,
+        "hold_reason": item.hold_reason,
+        "duplicate_of": item.duplicate_of,
+        "error": item.last_error,
+        "bill_id": item.bill_id,
+        "bill_url": item.bill_url,
+        "next_attempt_at": item.next_attempt_at,
+        "history": store.item_events(item.id),
+    }
+
+
+def item_routes(store, items) -> list[Route]:
+    def create(request: Request) -> Response:
+        token = _authenticate(store, request)
+        if token is None:
+            return _unauthorized()
+        try:
+            data = json.loads(request.body() or b"null")
+        except (ValueError, UnicodeDecodeError):
+            return Response.json({"errors": {"body": "not valid JSON"}}, 400)
+        parsed, errors = parse_item(data)
+        if errors:
+            return Response.json({"errors": errors}, 400)
+        item, created = items.submit(token.team_id, parsed, source="api")
+        return Response.json({"id": item.id, "status": item.status}, 201 if created else 200)
+
+    def show(request: Request) -> Response:
+        token = _authenticate(store, request)
+        if token is None:
+            return _unauthorized()
+        raw_id = request.params["id"]
+        item = store.team_item(token.team_id, int(raw_id)) if raw_id.isdigit() else None
+        if item is None:
+            return Response.json({"error": "no such item"}, 404)
+        return Response.json(item_json(item, store))
+
+    return [
+        Route("POST", "/api/items", handler=create),
+        Route("GET", "/api/items/{id}", handler=show),
+    ]

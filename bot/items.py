@@ -1,0 +1,564 @@
+"""Items: submission, supplier matching, prompts, and publishing bills.
+
+Life of an item: stored as `received` before anything else happens; then held (a possible
+duplicate, or no working connection), `needs_supplier` (a prompt in Slack asks which supplier),
+or `ready`; `publishing` while the bill is sent; `published`, `failed` (the provider refused:
+Retry / Edit), or back to `ready` with a retry time (rate limits, outages). Every move is a
+compare-and-set in the store, so the first answer to a prompt wins and nothing publishes twice.
+The idempotency key is stored with the item when it is created, so a crash and retry never
+creates a second bill.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from bot.item_input import ItemInput
+from bot.matching import Candidate, SupplierIndex, match_key
+from bot.notices import Notices
+from handlers import item_messages as msgs
+from handlers.settings import expense_accounts_of
+from handlers.text import escape
+from providers.base import (
+    Bill,
+    BillLine,
+    ConnectionExpired,
+    DuplicateName,
+    ProviderError,
+    ProviderUnavailable,
+    RateLimited,
+    Record,
+    ValidationFailed,
+)
+from store.connections import ConnectionTokenStore
+from store.timeutil import iso
+
+log = logging.getLogger("ledgerlink.items")
+
+RETRY_BASE = timedelta(minutes=2)
+RETRY_MAX = timedelta(hours=6)
+PROMPT_REMINDER_AFTER = timedelta(hours=24)
+STALE_PUBLISHING_AFTER = timedelta(minutes=15)
+HOLD_NO_CONNECTION, HOLD_EXPIRED, HOLD_DUPLICATE = "no_connection", "expired", "duplicate"
+
+
+class SupplierDirectory:
+    """One supplier index per connection, built once per sync (it is rebuilt when a newer
+    successful sync exists) and extended in place when ledgerlink creates a supplier."""
+
+    def __init__(self, store):
+        self._store = store
+        self._lock = threading.Lock()
+        self._cache: dict[int, tuple[object, SupplierIndex]] = {}
+
+    def index(self, connection_id: int) -> SupplierIndex:
+        run = self._store.latest_sync_run(connection_id, "ok")
+        version = run.id if run else None
+        with self._lock:
+            cached = self._cache.get(connection_id)
+        if cached and cached[0] == version:
+            return cached[1]
+        index = SupplierIndex.build(
+            (r.remote_id, r.name) for r in self._store.active_records(connection_id, "supplier")
+        )
+        with self._lock:
+            self._cache[connection_id] = (version, index)
+        return index
+
+    def add(self, connection_id: int, record: Record) -> None:
+        with self._lock:
+            cached = self._cache.get(connection_id)
+            if cached:
+                self._cache[connection_id] = (
+                    cached[0],
+                    cached[1].with_supplier(record.remote_id, record.name),
+                )
+
+
+class ItemService:
+    def __init__(self, *, config, store, providers, clock, notifier, executor, directory=None):
+        self.config = config
+        self.store = store
+        self.providers = providers
+        self.clock = clock
+        self.notifier = notifier
+        self.executor = executor
+        self.directory = directory or SupplierDirectory(store)
+        self.notices = Notices(store, notifier)
+
+    # -- submitting --------------------------------------------------------------------------
+
+    def submit(
+        self,
+        team_id: str,
+        data: ItemInput,
+        *,
+        source: str,
+        submitted_by: str | None = None,
+        channel_id: str | None = None,
+        thread_ts: str | None = None,
+    ):
+        """Store the item, then sort it (duplicate? supplier known?). Returns (item, created);
+        a repeated `external_id` returns the first item untouched."""
+        self.store.ensure_workspace(team_id)
+        item, created = self.store.create_item(
+            team_id=team_id,
+            source=source,
+            supplier_key=match_key(data.supplier),
+            values=data.values(),
+            external_id=data.external_id,
+            submitted_by=data.submitted_by or submitted_by,
+            channel_id=data.channel or channel_id,
+            thread_ts=thread_ts,
+        )
+        if created:
+            item = self.triage(item)
+        return item, created
+
+    def triage(self, item, *, skip_duplicate: bool = False, start: bool = True):
+        """Sort a received item; `start=False` leaves a ready item for the caller to publish."""
+        if not skip_duplicate:
+            original = self.store.find_duplicate(item)
+            if original is not None:
+                held = self.store.move_item(
+                    item.id,
+                    ("received",),
+                    "held",
+                    hold_reason=HOLD_DUPLICATE,
+                    duplicate_of=original.id,
+                    detail=f"duplicate of #{original.id}",
+                )
+                self._show(held, msgs.duplicate(held, original))
+                return held
+        connection = self.store.current_connection(item.team_id)
+        if connection is None or connection.status != "active":
+            return self._hold_for_connection(item, connection, ("received",))
+        rule = self.store.supplier_rule(connection.id, match_key(item.supplier_name))
+        if rule is not None:
+            return self._ready(
+                item, connection, rule.supplier_id, rule.supplier_name, "rule", start=start
+            )
+        index = self.directory.index(connection.id)
+        exact = index.exact(item.supplier_name)
+        if exact is not None:
+            return self._ready(
+                item, connection, exact.supplier_id, exact.name, "exact", start=start
+            )
+        if not self.store.settings(item.team_id).warn_new_supplier:
+            return self._ready(
+                item, connection, None, item.supplier_name, "auto_create", start=start
+            )
+        waiting = self.store.move_item(
+            item.id, ("received",), "needs_supplier", connection_id=connection.id
+        )
+        candidates = index.candidates(item.supplier_name)
+        self._show(waiting, msgs.supplier_prompt(waiting, connection.tenant_name, candidates))
+        return self.store.item(item.id)
+
+    def _ready(
+        self,
+        item,
+        connection,
+        supplier_id,
+        display,
+        resolution,
+        *,
+        actor=None,
+        from_statuses=("received",),
+        announce: dict | None = None,
+        start: bool = True,
+    ):
+        """Move to ready (compare-and-set), show `announce` if given, then publish."""
+        ready = self.store.move_item(
+            item.id,
+            from_statuses,
+            "ready",
+            actor=actor,
+            connection_id=connection.id,
+            supplier_id=supplier_id,
+            supplier_display=display,
+            resolution=resolution,
+            resolved_by=actor,
+            detail=resolution,
+        )
+        if ready is None:
+            return None
+        if announce is not None:
+            self._show(ready, announce)
+        if start:
+            self.executor.submit(self.publish, ready.id)
+        return ready
+
+    def _hold_for_connection(self, item, connection, from_statuses):
+        reason = HOLD_NO_CONNECTION if connection is None else HOLD_EXPIRED
+        held = self.store.move_item(
+            item.id, from_statuses, "held", hold_reason=reason, detail=reason
+        )
+        if held is None:
+            return self.store.item(item.id)
+        if connection is None:
+            self._show(held, msgs.not_connected(held))
+        else:
+            self._show(held, msgs.connection_expired(held, connection))
+            self.notices.tell_expired(connection)
+        return held
+
+    # -- answering the prompt ----------------------------------------------------------------
+
+    def candidates_for(self, item, query: str) -> list[Candidate]:
+        if item.connection_id is None:
+            return []
+        return self.directory.index(item.connection_id).search(query, limit=100)
+
+    def use_existing(self, item, supplier_id: str, *, actor: str):
+        """Resolve with an existing supplier and learn the rule. (item, None) on success, or
+        (current item, reason) when it was already resolved or the supplier is unknown."""
+        record = (
+            self.store.list_record(item.connection_id, "supplier", supplier_id)
+            if item.connection_id
+            else None
+        )
+        if record is None or not record.active:
+            return item, "That supplier is no longer available in the accounting software."
+        connection = self.store.connection(item.connection_id)
+        # The rule is learnt by whoever wins the compare-and-set below; saving it first is
+        # harmless for a loser, whose choice of an existing supplier is just as valid.
+        announce = msgs.resolved(
+            item,
+            actor,
+            f'chose *{escape(record.name)}* for "{escape(item.supplier_name)}" — publishing…',
+        )
+        ready = self._ready(
+            item,
+            connection,
+            record.remote_id,
+            record.name,
+            "chosen",
+            actor=actor,
+            from_statuses=("needs_supplier",),
+            announce=announce,
+        )
+        if ready is None:
+            return self.store.item(item.id), "already"
+        self.store.save_supplier_rule(
+            connection.id, match_key(item.supplier_name), record.remote_id, record.name, actor
+        )
+        self.store.audit(
+            item.team_id, actor, "supplier_rule", name=item.supplier_name, supplier=record.name
+        )
+        return ready, None
+
+    def create_supplier(self, item, *, actor: str):
+        """Resolve by creating the supplier at the provider (or using the one that exists)."""
+        claimed = self.store.move_item(
+            item.id,
+            ("needs_supplier",),
+            "ready",
+            actor=actor,
+            resolution="created",
+            resolved_by=actor,
+            supplier_display=item.supplier_name,
+            detail="create supplier",
+        )
+        if claimed is None:
+            return self.store.item(item.id), "already"
+        # Publishing creates it: the same code path as the "warning off" case, with retries.
+        self._show(
+            claimed,
+            msgs.resolved(
+                claimed,
+                actor,
+                f"chose to create supplier *{escape(item.supplier_name)}* — publishing…",
+            ),
+        )
+        self.executor.submit(self.publish, claimed.id)
+        return claimed, None
+
+    # -- holds, retries and edits ------------------------------------------------------------
+
+    def publish_anyway(self, item, *, actor: str):
+        moved = self.store.move_item(
+            item.id, ("held",), "received", actor=actor, hold_reason=None, detail="publish anyway"
+        )
+        if moved is None or item.hold_reason != HOLD_DUPLICATE:
+            return self.store.item(item.id), "already"
+        return self.triage(moved, skip_duplicate=True), None
+
+    def discard(self, item, *, actor: str):
+        moved = self.store.move_item(
+            item.id,
+            ("held", "failed", "needs_supplier"),
+            "discarded",
+            actor=actor,
+            detail="discarded",
+        )
+        if moved is None:
+            return self.store.item(item.id), "already"
+        self._show(moved, msgs.discarded(moved, actor))
+        return moved, None
+
+    def retry(self, item, *, actor: str | None = None):
+        moved = self.store.move_item(
+            item.id, ("failed",), "ready", actor=actor, next_attempt_at=None, detail="retry"
+        )
+        if moved is None:
+            return self.store.item(item.id), "already"
+        self.executor.submit(self.publish, moved.id)
+        return moved, None
+
+    def edit(self, item, data: ItemInput, *, actor: str):
+        """Apply corrected fields to a failed or held item and try again."""
+        if item.status not in ("failed", "held", "needs_supplier"):
+            return item, "already"
+        self.store.update_item(item.id, supplier_key=match_key(data.supplier), **data.values())
+        moved = self.store.move_item(
+            item.id,
+            ("failed", "held", "needs_supplier"),
+            "received",
+            actor=actor,
+            hold_reason=None,
+            supplier_id=None,
+            supplier_display=None,
+            resolution=None,
+            detail="edited",
+        )
+        if moved is None:
+            return self.store.item(item.id), "already"
+        return self.triage(moved, skip_duplicate=True), None
+
+    def publish_held(self, connection) -> int:
+        """After a connection comes back: publish every item held for want of one."""
+        count = 0
+        for item in self.store.items_in(connection.team_id, "held"):
+            if item.hold_reason not in (HOLD_EXPIRED, HOLD_NO_CONNECTION):
+                continue
+            moved = self.store.move_item(
+                item.id, ("held",), "received", hold_reason=None, detail="connection restored"
+            )
+            if moved is None:
+                continue
+            result = self.triage(moved, skip_duplicate=True, start=False)
+            if result.status == "ready":
+                result = self.publish(result.id)
+            count += result.status == "published"
+        if count:
+            self.notifier.tell_admins(
+                connection.team_id, connection, msgs.held_published(count, connection.provider)
+            )
+        return count
+
+    # -- publishing --------------------------------------------------------------------------
+
+    def publish(self, item_id: int):
+        item = self.store.item(item_id)
+        if item is None or item.status != "ready":
+            return item
+        connection = self.store.current_connection(item.team_id)
+        if connection is None or connection.status != "active":
+            return self._hold_for_connection(item, connection, ("ready",))
+        provider = self.providers.get(connection.provider)
+        if provider is None:
+            return self._fail(item, f"{connection.provider} is not configured on this server")
+        item = self.store.move_item(
+            item.id,
+            ("ready",),
+            "publishing",
+            attempts=item.attempts + 1,
+            connection_id=connection.id,
+            next_attempt_at=None,
+        )
+        if item is None:
+            return self.store.item(item_id)
+        if item.prompt_ts is None:
+            self._show(item, msgs.publishing(item))
+        session = provider.session(
+            connection.tenant_id, ConnectionTokenStore(self.store, connection.id)
+        )
+        note = None
+        try:
+            if item.supplier_id is None:
+                item, note = self._create_supplier(session, connection, item)
+            result = session.create_bill(
+                self._bill(item, connection, provider), idempotency_key=item.idempotency_key
+            )
+        except ConnectionExpired as error:
+            self.notices.expire(connection, str(error))
+            back = self.store.move_item(
+                item.id,
+                ("publishing",),
+                "ready",
+                last_error=str(error),
+                detail="connection expired",
+            )
+            return self._hold_for_connection(back, self.store.connection(connection.id), ("ready",))
+        except ValidationFailed as error:
+            return self._fail(item, str(error), from_status="publishing")
+        except (RateLimited, ProviderUnavailable) as error:
+            return self._queue(item, error)
+        except ProviderError as error:
+            return self._fail(item, str(error), from_status="publishing")
+        done = self.store.move_item(
+            item.id,
+            ("publishing",),
+            "published",
+            bill_id=result.remote_id,
+            bill_url=result.url,
+            last_error=None,
+            detail=result.remote_id,
+        )
+        self.store.audit(
+            item.team_id,
+            item.resolved_by or item.submitted_by or "api",
+            "bill_published",
+            item=item.id,
+            bill=result.remote_id,
+        )
+        self._show(done, msgs.published(done, connection.provider, note=note))
+        return done
+
+    def _create_supplier(self, session, connection, item):
+        try:
+            record = session.create_supplier(
+                item.supplier_name, idempotency_key=f"{item.idempotency_key}-supplier"
+            )
+            note = None
+        except DuplicateName as error:
+            record, note = error.existing, "it already existed, so the existing one was used"
+        self.store.upsert_record(connection.id, record)
+        self.directory.add(connection.id, record)
+        self.store.audit(
+            item.team_id,
+            item.resolved_by or "ledgerlink",
+            "supplier_created",
+            name=record.name,
+            existing=bool(note),
+        )
+        updated = self.store.update_item(
+            item.id, supplier_id=record.remote_id, supplier_display=record.name
+        )
+        return updated, note
+
+    def _bill(self, item, connection, provider) -> Bill:
+        settings = self.store.settings(item.team_id)
+        statuses = provider.capabilities.bill_statuses
+        status = settings.bill_status if settings.bill_status in statuses else statuses[0]
+        tax_code, includes_tax = None, True
+        if item.tax:
+            try:
+                Decimal(item.tax)  # a tax amount: the total already includes it
+            except InvalidOperation:
+                tax_code = item.tax
+        line = BillLine(
+            description=item.description or f"{item.supplier_name} {item.reference or ''}".strip(),
+            amount=Decimal(item.total),
+            account_code=item.category or self._default_account(item, connection, settings),
+            tax_code=tax_code,
+        )
+        return Bill(
+            supplier_id=item.supplier_id,
+            date=date.fromisoformat(item.date),
+            due_date=date.fromisoformat(item.due_date) if item.due_date else None,
+            reference=item.reference,
+            currency=item.currency,
+            lines=(line,),
+            status=status,
+            amounts_include_tax=includes_tax,
+        )
+
+    def _default_account(self, item, connection, settings) -> str | None:
+        """No category given: the workspace's default purchases account, else the supplier's
+        own default in the accounting software, else the organisation's general expenses
+        account (or its first expense account)."""
+        if settings.default_account_code:
+            return settings.default_account_code
+        supplier = self.store.list_record(connection.id, "supplier", item.supplier_id)
+        if supplier is not None and supplier.raw.get("PurchasesDefaultAccountCode"):
+            return supplier.raw["PurchasesDefaultAccountCode"]
+        accounts = [code for code, _ in expense_accounts_of(self.store, connection)]
+        named = [
+            code
+            for code, name in expense_accounts_of(self.store, connection)
+            if "general expense" in name.lower()
+        ]
+        return (named or accounts or [None])[0]
+
+    def _fail(self, item, words: str, *, from_status: str = "ready"):
+        failed = self.store.move_item(
+            item.id, (from_status,), "failed", last_error=words, detail=words[:500]
+        )
+        if failed is not None:
+            self._show(failed, msgs.publish_error(failed, words))
+        return failed or self.store.item(item.id)
+
+    def _queue(self, item, error):
+        wait = (
+            timedelta(seconds=error.retry_after)
+            if isinstance(error, RateLimited)
+            else min(RETRY_BASE * 2 ** max(item.attempts - 1, 0), RETRY_MAX)
+        )
+        queued = self.store.move_item(
+            item.id,
+            ("publishing",),
+            "ready",
+            last_error=str(error),
+            next_attempt_at=iso(self.clock.now() + wait),
+            detail="queued",
+        )
+        self._show(queued, msgs.queued(queued, str(error)))
+        return queued
+
+    # -- scheduled work ----------------------------------------------------------------------
+
+    def run_due(self, now) -> int:
+        """Retry queued items whose time has come, and recover items a crashed process left
+        'publishing' (the stored idempotency key makes the retry safe)."""
+        done = 0
+        for item in self.store.stale_publishing(now - STALE_PUBLISHING_AFTER):
+            if self.store.move_item(item.id, ("publishing",), "ready", detail="recovered"):
+                done += self.publish(item.id) is not None
+        for item in self.store.items_due(now):
+            done += self.publish(item.id) is not None
+        return done
+
+    def remind_prompts(self, now) -> int:
+        count = 0
+        for item in self.store.unanswered_prompts(now - PROMPT_REMINDER_AFTER):
+            if not self.store.claim_prompt_reminder(item.id, now):
+                continue
+            message = msgs.prompt_reminder(item)
+            if item.prompt_channel:
+                self.notifier.post(
+                    item.team_id, item.prompt_channel, message, thread_ts=item.prompt_ts
+                )
+            if item.submitted_by:
+                self.notifier.direct(item.team_id, item.submitted_by, message)
+            count += 1
+        return count
+
+    # -- showing it in Slack -----------------------------------------------------------------
+
+    def _show(self, item, message: dict) -> None:
+        """Post the item's message the first time, then keep updating that one message."""
+        if item is None:
+            return
+        if item.prompt_ts and item.prompt_channel:
+            self.notifier.update(item.team_id, item.prompt_channel, item.prompt_ts, message)
+            return
+        channel = self._channel(item)
+        if channel is None:
+            return
+        ts = self.notifier.post(item.team_id, channel, message, thread_ts=item.thread_ts)
+        if ts:
+            self.store.update_item(item.id, prompt_channel=channel, prompt_ts=ts)
+
+    def _channel(self, item) -> str | None:
+        if item.channel_id:
+            return item.channel_id
+        settings = self.store.settings(item.team_id)
+        if settings.notification_channel:
+            return settings.notification_channel
+        connection = self.store.current_connection(item.team_id)
+        return connection.channel_id if connection else None
