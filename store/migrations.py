@@ -286,3 +286,10 @@ def m005_items(db):
         );
         """
     )
+
+
+@MIGRATIONS()
+def m006_rename_provider_oauth_states(db):
+    # slack_sdk's SQLite OAuth state store (Slack installs) owns a table named oauth_states in
+    # the same database file; ours holds provider logins, so it gets its own name.
+    db.executescript("ALTER TABLE oauth_states RENAME TO provider_oauth_states;")

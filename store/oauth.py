@@ -68,7 +68,7 @@ class OAuthQueries:
         state = secrets.token_urlsafe(32)
         now = self.clock.now()
         self.database.execute(
-            "INSERT INTO oauth_states (state_hash, team_id, user_id, channel_id, response_url, "
+            "INSERT INTO provider_oauth_states (state_hash, team_id, user_id, channel_id, response_url, "
             "provider, purpose, code_verifier, connection_id, created_at, expires_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -92,7 +92,7 @@ class OAuthQueries:
         marked used in the same statement, so a replay finds nothing."""
         now = iso(self.clock.now())
         row = self.database.row(
-            "UPDATE oauth_states SET used_at = ? WHERE state_hash = ? AND used_at IS NULL "
+            "UPDATE provider_oauth_states SET used_at = ? WHERE state_hash = ? AND used_at IS NULL "
             "AND expires_at > ? AND provider = ? RETURNING *",
             (now, _hash(state), now, provider),
         )

@@ -438,3 +438,107 @@ def test_submit_command_opens_the_form(workspace, fake_slack):
     view = json.loads(view) if isinstance(view, str) else view
     assert view["callback_id"] == "item_view" and view["private_metadata"] == "C0001"
     assert "Foobar" in json.dumps(view)  # the fake organisation's expense account
+
+
+def test_supplier_search_options_are_scoped_and_bounded(workspace, fake_slack):
+    """The search select answers with matching suppliers for the item's own workspace only."""
+    from tests.fakes.slack_requests import interactive
+
+    chat, token = workspace
+    item = post_item(chat, token, supplier="Unheard Of Supplies").json()
+    prompt_for(fake_slack, item["id"])
+
+    def suggest(team: str, text: str) -> httpx.Response:
+        payload = {
+            "type": "block_suggestion",
+            "team": {"id": team},
+            "user": {"id": STAFF, "team_id": team},
+            "api_app_id": "A0001",
+            "action_id": "item_search_suppliers",
+            "block_id": f"prompt_pick_{item['id']}",
+            "value": text,
+            "container": {"type": "message"},
+        }
+        return chat.server.post_signed(interactive(payload))
+
+    options = suggest(fake_slack.team_id, "cost").json()["options"]
+    assert [o["text"]["text"] for o in options][0] == "Costa Coffee Ltd"
+    assert all(o["value"].startswith(f"{item['id']}|") for o in options)
+    assert len(options) <= 100
+    assert suggest("T0002", "cost").json()["options"] == []
+
+
+def test_unanswered_prompt_is_reminded_once(workspace, fake_slack, serve_env):
+    """A prompt nobody answered for 24 hours is reminded once, in the thread and by DM."""
+    chat, token = workspace
+    item = post_item(chat, token, supplier="Forgotten Fabrics", submitted_by=STAFF).json()
+    prompt_for(fake_slack, item["id"])
+
+    def tick(at: str) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "bot", "tick", "--now", at],
+            env={**serve_env, "PATH": "/usr/bin:/bin"},
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+    def reminders():
+        return [
+            c
+            for c in fake_slack.calls_to("chat.postMessage")
+            if "is waiting for someone to choose" in c.args.get("text", "")
+        ]
+
+    tick("2099-01-01T00:00:00Z")
+    found = fake_slack.wait_for(lambda f: len(reminders()) >= 2 and reminders())
+    assert {c.args["channel"] for c in found} == {"C0001", f"D{STAFF[1:]}"}
+    assert any(c.args.get("thread_ts") for c in found)
+    tick("2099-01-02T00:00:00Z")
+    time.sleep(0.3)
+    assert len(reminders()) == 2
+
+
+def test_edit_after_a_refusal_then_publish(workspace, fake_slack, xero):
+    """Edit on a refused item opens the form with its values; saving corrected fields
+    publishes it."""
+    chat, token = workspace
+    chat.command("warn-new-supplier off")
+    xero.queue(
+        "/api.xro/2.0/Invoices",
+        httpx.Response(
+            400,
+            json={
+                "ErrorNumber": 10,
+                "Type": "ValidationException",
+                "Message": "A validation exception occurred",
+                "Elements": [{"ValidationErrors": [{"Message": "Bad date."}]}],
+            },
+        ),
+    )
+    item = post_item(
+        chat, token, supplier="Costa Coffee Ltd", reference="ED-1", date="2026-11-04"
+    ).json()
+    item_status(chat, token, item["id"], "failed")
+    message = fake_slack.wait_for(
+        lambda f: [
+            c for c in f.calls_to("chat.update") if "Publishing error:" in c.args.get("text", "")
+        ]
+    )
+    blocks = message[-1].args["blocks"]
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    chat.click(click_of(button({"blocks": blocks}, "item_edit")), wait=False)
+    [opened] = fake_slack.wait_for(lambda f: f.calls_to("views.open"))
+    view = opened.args["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert view["private_metadata"] == f"edit:{item['id']}"
+    assert "ED-1" in json.dumps(view)
+    response = submit_form(
+        chat,
+        fake_slack,
+        form_values(supplier="Costa Coffee Ltd", date="2026-11-05", total="42.10"),
+        metadata=f"edit:{item['id']}",
+    )
+    assert response.status_code == 200 and not response.content
+    published = item_status(chat, token, item["id"], "published")
+    assert published["date"] == "2026-11-05"
