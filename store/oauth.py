@@ -68,8 +68,9 @@ class OAuthQueries:
         state = secrets.token_urlsafe(32)
         now = self.clock.now()
         self.database.execute(
-            "INSERT INTO provider_oauth_states (state_hash, team_id, user_id, channel_id, response_url, "
-            "provider, purpose, code_verifier, connection_id, created_at, expires_at) "
+            "INSERT INTO provider_oauth_states (state_hash, team_id, user_id, channel_id, "
+            "response_url, provider, purpose, code_verifier, connection_id, created_at, "
+            "expires_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 _hash(state),

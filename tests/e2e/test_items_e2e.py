@@ -462,7 +462,7 @@ def test_supplier_search_options_are_scoped_and_bounded(workspace, fake_slack):
         return chat.server.post_signed(interactive(payload))
 
     options = suggest(fake_slack.team_id, "cost").json()["options"]
-    assert [o["text"]["text"] for o in options][0] == "Costa Coffee Ltd"
+    assert options[0]["text"]["text"] == "Costa Coffee Ltd"
     assert all(o["value"].startswith(f"{item['id']}|") for o in options)
     assert len(options) <= 100
     assert suggest("T0002", "cost").json()["options"] == []
