@@ -280,10 +280,13 @@ class ItemService:
     # -- holds, retries and edits ------------------------------------------------------------
 
     def publish_anyway(self, item, *, actor: str):
+        """Release an item held as a possible duplicate (only that kind of hold)."""
+        if item.status != "held" or item.hold_reason != HOLD_DUPLICATE:
+            return item, "already"
         moved = self.store.move_item(
             item.id, ("held",), "received", actor=actor, hold_reason=None, detail="publish anyway"
         )
-        if moved is None or item.hold_reason != HOLD_DUPLICATE:
+        if moved is None:
             return self.store.item(item.id), "already"
         return self.triage(moved, skip_duplicate=True), None
 
