@@ -11,6 +11,7 @@ import json
 
 from bot.http import Request, Response, Route
 from bot.item_input import parse_item
+from handlers.payloads import parse_id
 
 
 def _authenticate(store, request: Request):
@@ -74,8 +75,8 @@ def item_routes(store, items) -> list[Route]:
         token = _authenticate(store, request)
         if token is None:
             return _unauthorized()
-        raw_id = request.params["id"]
-        item = store.team_item(token.team_id, int(raw_id)) if raw_id.isdigit() else None
+        item_id = parse_id(request.params["id"])
+        item = None if item_id is None else store.team_item(token.team_id, item_id)
         if item is None:
             return Response.json({"error": "no such item"}, 404)
         return Response.json(item_json(item, store))

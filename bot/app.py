@@ -21,6 +21,7 @@ from bot.clock import Clock
 from bot.config import DEFAULT_SLACK_API_URL, Config
 from bot.errors import UserFacingError
 from bot.services import build_deps
+from bot.slack_clients import web_client
 from handlers import messages
 from handlers.deps import Deps
 
@@ -45,8 +46,12 @@ def create_app(
     clock: Clock,
     client: WebClient | None = None,
     listener_executor: Executor | None = None,
+    work_executor: Executor | None = None,
 ) -> LedgerlinkApp:
-    client = client or WebClient(base_url=config.slack_api_url, token=config.slack_bot_token)
+    """`listener_executor` runs Bolt's listeners, `work_executor` (by default the same) the
+    slow work they start (publishing, syncs): kept apart, slow providers cannot hold up the
+    acknowledgements Slack wants within 3 seconds."""
+    client = client or web_client(config.slack_api_url, config.slack_bot_token)
     executor = listener_executor or ThreadPoolExecutor(
         max_workers=16, thread_name_prefix="ledgerlink-work"
     )
@@ -64,7 +69,7 @@ def create_app(
         store=store,
         providers=providers,
         clock=clock,
-        executor=executor,
+        executor=work_executor or executor,
         client=client,
         installation_store=app.installation_store,
     )

@@ -70,6 +70,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     manifest = commands.add_parser("manifest", help="print the Slack app manifest")
     manifest.add_argument("--url", help="public base URL (default: LEDGERLINK_PUBLIC_URL)")
+
+    demo = commands.add_parser(
+        "demo", help="the offline playground: a local chat page and a sandbox ledger"
+    )
+    demo.add_argument(
+        "--port", type=int, default=3000, help="port on 127.0.0.1 (default 3000; 0 picks one)"
+    )
+    demo.add_argument(
+        "--db",
+        default="./ledgerlink-demo.db",
+        help="demo database (default ./ledgerlink-demo.db; the sandbox's data goes beside it)",
+    )
     return parser
 
 
@@ -174,7 +186,24 @@ def cmd_manifest(args, config: Config) -> int:
     return 0
 
 
-COMMANDS = {"serve": cmd_serve, "tick": cmd_tick, "token": cmd_token, "manifest": cmd_manifest}
+def cmd_demo(args, config: Config) -> int:
+    """The playground never uses the environment's Slack or provider settings: it makes up
+    its own, so it cannot reach a real workspace or accounting system."""
+    from bot import demo  # imported late: only the demo needs the playground
+
+    try:
+        return demo.run(port=args.port, db_path=args.db)
+    except demo.PortUnavailable as error:
+        raise UsageFailure(str(error)) from None
+
+
+COMMANDS = {
+    "serve": cmd_serve,
+    "tick": cmd_tick,
+    "token": cmd_token,
+    "manifest": cmd_manifest,
+    "demo": cmd_demo,
+}
 
 
 def _iso_datetime(value: str) -> datetime:

@@ -7,15 +7,21 @@ chosen, tokens are stored encrypted, and every outcome is told to the admin in S
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 
 from authlib.common.security import generate_token
 
+from bot.sync_types import SyncStarted
 from handlers import connection_messages as msgs
 from providers.base import ProviderError, Tenant
 
 log = logging.getLogger("ledgerlink.connections")
+
+
+class AlreadyDisconnected(LookupError):
+    """The connection was disconnected by someone else a moment before."""
 
 
 @dataclass(frozen=True)
@@ -241,7 +247,10 @@ class ConnectionService:
                     409,
                 )
             if current is not None:
-                self.disconnect(current, actor=flow.user_id, reason=f"replaced ({flow.purpose})")
+                with contextlib.suppress(AlreadyDisconnected):  # someone else did it meanwhile
+                    self.disconnect(
+                        current, actor=flow.user_id, reason=f"replaced ({flow.purpose})"
+                    )
             connection = self.store.create_connection(
                 team_id=flow.team_id,
                 provider=flow.provider,
@@ -274,16 +283,30 @@ class ConnectionService:
         )
 
     def _after_connect(self, connection) -> None:
-        """First sync at once; then anything held while there was no working connection
-        (items waiting to publish) may go ahead."""
-        self.sync.request(connection.id, requested_by=connection.connected_by)
-        self.events.restored(connection)
+        """First sync at once; once it is done, anything held while there was no working
+        connection (items waiting to publish) goes ahead, matched against fresh lists."""
+        started = self.sync.request(
+            connection.id,
+            requested_by=connection.connected_by,
+            on_done=lambda _outcome: self.events.restored(connection),
+        )
+        if not isinstance(started, SyncStarted):  # a sync was already running: go ahead now
+            self.events.restored(connection)
 
     # -- disconnect ------------------------------------------------------------------------
 
     def disconnect(self, connection, *, actor: str, reason: str = "disconnected") -> str | None:
-        """Revoke at the provider (best effort) and mark the connection disconnected.
-        Returns the provider's complaint if revoking failed."""
+        """Mark the connection disconnected, then revoke at the provider (best effort).
+        Returns the provider's complaint if revoking failed; raises `AlreadyDisconnected` if
+        someone else disconnected it first (a double click), so it happens once."""
+        if not self.store.set_connection_status(
+            connection.id,
+            "disconnected",
+            reason=reason,
+            actor=actor,
+            from_statuses=("active", "expired", "revoked"),
+        ):
+            raise AlreadyDisconnected(connection.id)
         problem = None
         provider = self.providers.get(connection.provider)
         if provider is not None:
@@ -293,7 +316,6 @@ class ConnectionService:
                 problem = str(error)
             except LookupError:
                 problem = None
-        self.store.set_connection_status(connection.id, "disconnected", reason=reason, actor=actor)
         self.store.audit(
             connection.team_id,
             actor,

@@ -16,7 +16,11 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import parse_qs
 
+from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
+
+from handlers.payloads import well_formed
 
 log = logging.getLogger("ledgerlink.http")
 
@@ -183,9 +187,59 @@ def _send(response: Response, start_response):
     return [response.body]
 
 
+class SlackEvents(SlackRequestHandler):
+    """Bolt's WSGI adapter, refusing a body that is not a request Slack would send: 401 when
+    it is not signed with the signing secret, else 400.
+
+    Bolt parses the body (form fields, the `payload` JSON, the view and action shapes) and
+    picks out the action, view or options before it checks the signature; a body of another
+    shape fails there with one of these errors, which the server would turn into a 500."""
+
+    PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError)
+
+    def __init__(self, app, *, signing_secret: str | None):
+        super().__init__(app)
+        self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
+
+    def dispatch(self, request) -> BoltResponse:
+        try:
+            raw, headers = request.get_body(), request.get_headers()
+        except ValueError:  # not UTF-8
+            return _malformed()
+        try:
+            bolt_request = BoltRequest(body=raw, query=request.query_string, headers=headers)
+        except self.PARSE_ERRORS:
+            return _malformed() if self._signed(raw, headers) else _unsigned()
+        if bolt_request.body.get("ssl_check") != "1" and not self._signed(raw, headers):
+            return _unsigned()
+        if not well_formed(bolt_request.body):
+            return _malformed()
+        return self.app.dispatch(bolt_request)
+
+    def _signed(self, raw: str, headers: dict) -> bool:
+        if self._verifier is None:
+            return True
+        return self._verifier.is_valid(
+            raw,
+            headers.get("x-slack-request-timestamp", "0"),
+            headers.get("x-slack-signature", ""),
+        )
+
+
+def _malformed() -> BoltResponse:
+    return BoltResponse(status=400, body="Malformed Slack request\n")
+
+
+def _unsigned() -> BoltResponse:
+    return BoltResponse(status=401, body={"error": "invalid request"})  # as Bolt answers
+
+
 def slack_routes(bolt_app, *, verify_requests: bool) -> list[Route]:
     """Bolt's routes: events (when requests can be verified) and, if enabled, the install flow."""
-    adapter = SlackRequestHandler(bolt_app)
+    adapter = SlackEvents(
+        bolt_app,
+        signing_secret=bolt_app.deps.config.slack_signing_secret if verify_requests else None,
+    )
     routes = []
     if verify_requests:
         routes.append(Route("POST", "/slack/events", wsgi=adapter))

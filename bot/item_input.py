@@ -127,7 +127,10 @@ def _text(value, limit: int, *, allow_number: bool = False) -> tuple[str | None,
     if value is None:
         return None, None
     if allow_number and isinstance(value, int | float) and not isinstance(value, bool):
-        value = str(value)
+        try:
+            value = str(value)
+        except ValueError:  # an integer too long for str() (over 4300 digits)
+            return None, f"too long (at most {limit} characters)"
     if not isinstance(value, str):
         return None, "must be text"
     value = " ".join(value.split())
@@ -165,6 +168,8 @@ def _amount(value) -> tuple[str | None, str | None]:
         )
     except InvalidOperation:
         return None, f"not an amount: {str(value)[:30]!r}"
+    except ValueError:  # an integer too long for str() (over 4300 digits)
+        return None, "is implausibly large"
     if not amount.is_finite():
         return None, "must be a finite amount"
     if amount <= 0:

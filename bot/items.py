@@ -43,6 +43,9 @@ RETRY_MAX = timedelta(hours=6)
 PROMPT_REMINDER_AFTER = timedelta(hours=24)
 STALE_PUBLISHING_AFTER = timedelta(minutes=15)
 HOLD_NO_CONNECTION, HOLD_EXPIRED, HOLD_DUPLICATE = "no_connection", "expired", "duplicate"
+PROMPT_REPOST_AFTER = timedelta(minutes=5)  # a prompt Slack refused is posted again after this
+# Slack errors that concern the channel, not the app: the next channel may work.
+CHANNEL_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 
 
 class SupplierDirectory:
@@ -403,6 +406,12 @@ class ItemService:
             return self._queue(item, error)
         except ProviderError as error:
             return self._fail(item, str(error), from_status="publishing")
+        except Exception as error:
+            # A bug, or an answer no parser expected: logged (this runs in the background,
+            # where nothing else would log it) and retried later, like an outage.
+            log.error("publishing item %s failed", item.id, exc_info=error)
+            problem = ProviderUnavailable("something went wrong on ledgerlink's side")
+            return self._queue(self.store.item(item.id), problem)
         done = self.store.move_item(
             item.id,
             ("publishing",),
@@ -527,7 +536,18 @@ class ItemService:
         return done
 
     def remind_prompts(self, now) -> int:
+        """Post again the prompts Slack refused (for a day), and remind people, once, of
+        prompts nobody answered for a day."""
         count = 0
+        for item in self.store.undelivered_prompts(
+            now - PROMPT_REPOST_AFTER, since=now - PROMPT_REMINDER_AFTER
+        ):
+            if item.connection_id is None or not self.store.claim_prompt_repost(item, now):
+                continue
+            connection = self.store.connection(item.connection_id)
+            candidates = self.directory.index(item.connection_id).candidates(item.supplier_name)
+            self._show(item, msgs.supplier_prompt(item, connection.tenant_name, candidates))
+            count += 1
         for item in self.store.unanswered_prompts(now - PROMPT_REMINDER_AFTER):
             if not self.store.claim_prompt_reminder(item.id, now):
                 continue
@@ -544,24 +564,48 @@ class ItemService:
     # -- showing it in Slack -----------------------------------------------------------------
 
     def _show(self, item, message: dict) -> None:
-        """Post the item's message the first time, then keep updating that one message."""
+        """Post the item's message the first time, then keep updating that one message.
+
+        A channel that is gone, or that the app is not in, falls back to the workspace's
+        notification channel; a message Slack refused is noted in the item's history (and a
+        prompt is posted again by the prompt-reminders job), so the item is never lost."""
         if item is None:
             return
         if item.prompt_ts and item.prompt_channel:
             self.notifier.update(item.team_id, item.prompt_channel, item.prompt_ts, message)
             return
-        channel = self._channel(item)
-        if channel is None:
-            return
-        ts = self.notifier.post(item.team_id, channel, message, thread_ts=item.thread_ts)
-        if ts:
-            self.store.update_item(item.id, prompt_channel=channel, prompt_ts=ts)
+        failures = []
+        for channel in self._channels(item):
+            thread_ts = item.thread_ts if channel == item.channel_id else None
+            ts, reason = _post(self.notifier, item.team_id, channel, message, thread_ts)
+            if ts:
+                self.store.update_item(item.id, prompt_channel=channel, prompt_ts=ts)
+                break
+            failures.append(f"{channel}: {reason or 'not posted'}")
+            if reason not in CHANNEL_ERRORS:
+                break
+        if failures:
+            self.store.note_item(item.id, "Slack message not posted in " + "; ".join(failures))
 
-    def _channel(self, item) -> str | None:
-        if item.channel_id:
-            return item.channel_id
-        settings = self.store.settings(item.team_id)
-        if settings.notification_channel:
-            return settings.notification_channel
-        connection = self.store.current_connection(item.team_id)
-        return connection.channel_id if connection else None
+    def _channels(self, item):
+        """Where the item's message goes: its own channel, else the notification channel, else
+        the channel the connection was made in (each only once)."""
+        seen = set()
+
+        def candidates():
+            yield item.channel_id
+            yield self.store.settings(item.team_id).notification_channel
+            connection = self.store.current_connection(item.team_id)
+            yield connection.channel_id if connection else None
+
+        for channel in candidates():
+            if channel and channel not in seen:
+                seen.add(channel)
+                yield channel
+
+
+def _post(notifier, team_id: str, channel: str, message: dict, thread_ts: str | None):
+    """(ts, None) or (None, why not); a notifier that cannot say why (a test double) says None."""
+    if hasattr(notifier, "try_post"):
+        return notifier.try_post(team_id, channel, message, thread_ts=thread_ts)
+    return notifier.post(team_id, channel, message, thread_ts=thread_ts), None

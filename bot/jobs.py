@@ -84,9 +84,12 @@ class SyncJob(_ConnectionJob):
         return done
 
     def due_at(self, connection, latest) -> datetime | None:
-        """When the connection's next sync is due; None while one is running."""
+        """When the connection's next sync is due; None while one is running. A run left
+        'running' by a process that died (its lease lapsed) is due again at once."""
         if latest is not None and latest.result == "running":
-            return None
+            if self.deps.sync.running(connection.id) is not None:
+                return None
+            return latest.started_at
         interval = timedelta(hours=self.deps.config.sync_interval_hours)
         last_ok = self.store.latest_sync_run(connection.id, "ok")
         if last_ok is None:
@@ -210,7 +213,8 @@ class ItemRetryJob:
 
 
 class PromptReminderJob:
-    """Remind the submitter, once, of a supplier prompt nobody answered for 24 hours."""
+    """Remind the submitter, once, of a supplier prompt nobody answered for 24 hours, and post
+    again (every few minutes, for a day) the prompts Slack refused."""
 
     name = "prompt-reminders"
 

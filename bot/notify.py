@@ -24,17 +24,24 @@ class Notifier:
         self, team_id: str, channel: str, message: dict, *, thread_ts: str | None = None
     ) -> str | None:
         """Post `message` ({"text", "blocks"}) in `channel`; the message ts, or None."""
+        return self.try_post(team_id, channel, message, thread_ts=thread_ts)[0]
+
+    def try_post(
+        self, team_id: str, channel: str, message: dict, *, thread_ts: str | None = None
+    ) -> tuple[str | None, str | None]:
+        """Like `post`, but also says why it failed: (ts, None) or (None, Slack's error)."""
         try:
             client = self._clients.for_team(team_id)
             response = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
-            return response["ts"]
+            return response["ts"], None
         except SlackApiError as error:
-            log.warning(
-                "could not post to %s in %s: %s", channel, team_id, error.response.get("error")
-            )
-        except (SlackClientError, OSError, NotInstalled) as error:
-            log.warning("could not post to %s in %s: %s", channel, team_id, error)
-        return None
+            reason = str(error.response.get("error") or f"HTTP {error.response.status_code}")
+        except NotInstalled:
+            reason = "not_installed"
+        except (SlackClientError, OSError) as error:
+            reason = type(error).__name__
+        log.warning("could not post to %s in %s: %s", channel, team_id, reason)
+        return None, reason
 
     def update(self, team_id: str, channel: str, ts: str, message: dict) -> bool:
         try:

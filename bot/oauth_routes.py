@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.http import Request, Response, Route
 from bot.pages import result_page
 
-PROVIDERS = ("xero", "quickbooks")
+PROVIDERS = ("xero", "quickbooks", "sandbox")  # sandbox: only `ledgerlink demo` sets it up
 
 
 def provider_callback_route(connections, providers: dict) -> Route:

@@ -36,9 +36,15 @@ class Runtime:
     clock: Clock
     http_client: httpx.Client
     providers: dict
-    executor: ThreadPoolExecutor
+    executor: ThreadPoolExecutor  # slow work: publishing, syncs, callbacks
     app: App | None = None
     jobs: list[Job] = field(default_factory=list)
+    # Bolt's listeners get threads of their own, so slow work never delays an ack to Slack.
+    listener_executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(
+            max_workers=16, thread_name_prefix="ledgerlink-slack"
+        )
+    )
 
     @classmethod
     def open(cls, config: Config, *, clock: Clock | None = None) -> Runtime:
@@ -61,7 +67,8 @@ class Runtime:
             providers=self.providers,
             clock=self.clock,
             client=client,
-            listener_executor=self.executor,
+            listener_executor=self.listener_executor,
+            work_executor=self.executor,
         )
         self.jobs = build_jobs(self.app.deps)
         return self.app
@@ -96,6 +103,7 @@ class Runtime:
         )
 
     def close(self) -> None:
+        self.listener_executor.shutdown(wait=True)
         self.executor.shutdown(wait=True)
         self.http_client.close()
         self.store.close()

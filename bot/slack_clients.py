@@ -7,12 +7,49 @@ the installation store. Every client honours SLACK_API_URL.
 from __future__ import annotations
 
 from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
 
 from bot.config import Config
+
+# Slack's rate limits and 5xx answers are retried inline when the wait is short; a longer
+# Retry-After is not slept through (a request may be waiting on the call): the caller sees
+# the error and reports or retries it later.
+SLACK_RETRIES = 2
+SLACK_RETRY_AFTER_MAX = 10
 
 
 class NotInstalled(LookupError):
     pass
+
+
+class _ShortRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """slack_sdk's rate-limit retry, only when Slack asks for a short wait (in seconds)."""
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
+        if not super()._can_retry(state=state, request=request, response=response, error=error):
+            return False
+        values = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), ["1"])
+        try:
+            return int(values[0]) <= SLACK_RETRY_AFTER_MAX
+        except (ValueError, IndexError):
+            return False
+
+
+def web_client(base_url: str, token: str | None) -> WebClient:
+    """A Web API client that retries connection errors, 5xx answers and short rate limits."""
+    return WebClient(
+        base_url=base_url,
+        token=token,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(),
+            _ShortRateLimitRetryHandler(max_retry_count=SLACK_RETRIES),
+            ServerErrorRetryHandler(max_retry_count=SLACK_RETRIES),
+        ],
+    )
 
 
 class SlackClients:
@@ -21,9 +58,7 @@ class SlackClients:
     ):
         self._config = config
         self._installation_store = installation_store
-        self._default = default_client or WebClient(
-            base_url=config.slack_api_url, token=config.slack_bot_token
-        )
+        self._default = default_client or web_client(config.slack_api_url, config.slack_bot_token)
 
     def for_team(self, team_id: str, enterprise_id: str | None = None) -> WebClient:
         if self._installation_store is None:
@@ -31,4 +66,4 @@ class SlackClients:
         bot = self._installation_store.find_bot(enterprise_id=enterprise_id, team_id=team_id)
         if bot is None:
             raise NotInstalled(f"ledgerlink is not installed in team {team_id}")
-        return WebClient(base_url=self._config.slack_api_url, token=bot.bot_token)
+        return web_client(self._config.slack_api_url, bot.bot_token)

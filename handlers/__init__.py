@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from handlers import commands, connections, events, items
+from handlers import commands, connections, events, fallback, items
 from handlers.deps import Deps
 
-MODULES = (commands, connections, events, items)
+MODULES = (commands, connections, events, items, fallback)  # fallback last: it takes the rest
 
 
 def register_all(app, deps: Deps) -> None:

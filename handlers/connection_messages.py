@@ -73,6 +73,11 @@ def reconnect_button(connection_id: int, provider: str) -> dict:
 
 
 def not_configured(provider: str, public_url: str) -> dict:
+    if provider not in CREDENTIAL_VARIABLES:  # the sandbox: no setting turns it on
+        return _message(
+            f"{provider_name(provider)} is the demo ledger of the offline playground; "
+            "it is only there in `ledgerlink demo`."
+        )
     client_id, secret = CREDENTIAL_VARIABLES[provider]
     redirect = public_url + REDIRECT_PATH.format(provider)
     return _message(

@@ -13,7 +13,7 @@ from handlers import ids, messages
 from handlers.deps import Deps
 from handlers.grammar import Command
 from handlers.home import publish_home
-from handlers.payloads import team_and_user
+from handlers.payloads import parse_id, team_and_user
 from handlers.settings import open_settings
 from handlers.settings import register as register_settings
 
@@ -145,10 +145,8 @@ def _admin_or_refuse(body, client, respond, deps: Deps) -> bool:
 
 def _own_current_connection(value: str, team_id: str, deps: Deps):
     """The connection a button names, only if it is this team's current connection."""
-    try:
-        connection = deps.store.connection(int(value))
-    except (TypeError, ValueError):
-        return None
+    connection_id = parse_id(value)
+    connection = None if connection_id is None else deps.store.connection(connection_id)
     current = deps.store.current_connection(team_id)
     if connection is None or current is None or connection.id != current.id:
         return None
@@ -184,7 +182,7 @@ def on_connect_provider(ack, body, action, client, respond, *, deps: Deps) -> No
         return
     team_id, user_id = team_and_user(body)
     provider = action.get("value")
-    if provider not in ("xero", "quickbooks"):
+    if provider not in msgs.PROVIDER_NAMES:
         reply(body, client, respond, msgs.stale_action())
         return
     command = {
@@ -222,10 +220,13 @@ def on_choose_tenant(ack, body, action, client, respond, *, deps: Deps) -> None:
         return
     team_id, user_id = team_and_user(body)
     grant_id, _, index = ((action.get("selected_option") or {}).get("value") or "").partition("|")
-    if not index.isdigit():
+    tenant_index = parse_id(index)
+    if tenant_index is None:
         reply(body, client, respond, msgs.stale_action())
         return
-    result = deps.connections.choose_tenant(grant_id, int(index), team_id=team_id, user_id=user_id)
+    result = deps.connections.choose_tenant(
+        grant_id, tenant_index, team_id=team_id, user_id=user_id
+    )
     _reply_result(body, client, respond, result)
 
 
@@ -259,7 +260,11 @@ def on_disconnect(ack, body, action, client, respond, *, deps: Deps) -> None:
     if connection is None:
         reply(body, client, respond, msgs.stale_action())
         return
-    problem = deps.connections.disconnect(connection, actor=user_id)
+    try:
+        problem = deps.connections.disconnect(connection, actor=user_id)
+    except LookupError:  # bot.connections.AlreadyDisconnected: another click was first
+        reply(body, client, respond, msgs.stale_action())
+        return
     reply(
         body,
         client,

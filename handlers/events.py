@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import functools
+import secrets
 
 from slack_bolt.listener.builtins import TokenRevocationListeners
 
 from handlers.deps import Deps
 from handlers.home import publish_home
+
+# Slack redelivers an unanswered event three times within about five minutes.
+EVENT_MEMORY_SECONDS = 6 * 3600
 
 
 def handle_app_home_opened(event, client, context, *, deps: Deps) -> None:
@@ -17,7 +21,21 @@ def handle_app_home_opened(event, client, context, *, deps: Deps) -> None:
     publish_home(client, deps, context.team_id, event["user"])
 
 
-def handle_app_uninstalled(context, *, deps: Deps, revocation: TokenRevocationListeners | None):
+def first_delivery(body: dict, deps: Deps) -> bool:
+    """False for an event already handled: Slack delivers an event again (X-Slack-Retry-Num)
+    when it did not see the answer in time, and its `event_id` stays the same."""
+    event_id = body.get("event_id")
+    if not isinstance(event_id, str) or not event_id:
+        return True
+    owner = secrets.token_hex(8)
+    return deps.store.claim_lease(f"slack-event:{event_id}", owner, EVENT_MEMORY_SECONDS)
+
+
+def handle_app_uninstalled(
+    body, context, *, deps: Deps, revocation: TokenRevocationListeners | None
+):
+    if not first_delivery(body, deps):
+        return
     deps.store.mark_uninstalled(context.team_id)
     deps.store.audit(context.team_id, "slack", "app_uninstalled")
     if revocation is not None:
@@ -25,8 +43,10 @@ def handle_app_uninstalled(context, *, deps: Deps, revocation: TokenRevocationLi
 
 
 def handle_tokens_revoked(
-    event, context, *, deps: Deps, revocation: TokenRevocationListeners | None
+    body, event, context, *, deps: Deps, revocation: TokenRevocationListeners | None
 ):
+    if not first_delivery(body, deps):
+        return
     deps.store.audit(context.team_id, "slack", "tokens_revoked")
     if revocation is not None:
         revocation.handle_tokens_revoked_events(event, context)

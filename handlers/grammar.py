@@ -21,6 +21,8 @@ PROVIDER_ALIASES = {
     "quickbooks": "quickbooks",
     "qbo": "quickbooks",
     "quickbooks-online": "quickbooks",
+    # Sandbox Books, the demo ledger: only `ledgerlink demo` sets it up.
+    "sandbox": "sandbox",
 }
 
 # subcommand -> (arguments shown in help, one-line description)
@@ -73,7 +75,7 @@ def parse(text: str | None) -> Command:
         tail = " ".join(rest)[:40]
         raise UsageError(
             f"I don't know {code(words[0])}.",
-            suggestion=_closest(name, SUBCOMMANDS, template="/integrations {} " + tail),
+            suggestion=_closest(name, SUBCOMMANDS, template="/integrations {} ", tail=tail),
         )
     return _PARSERS.get(name, _no_arguments)(name, rest)
 
@@ -145,6 +147,10 @@ _PARSERS = {
 }
 
 
-def _closest(word: str, choices, *, template: str = "/integrations {}") -> str | None:
+def _closest(
+    word: str, choices, *, template: str = "/integrations {}", tail: str = ""
+) -> str | None:
+    """The closest choice in `template`, followed by `tail` (the user's own words, which
+    are never read as a format string)."""
     match = process.extractOne(word[:40], list(choices), scorer=fuzz.WRatio, score_cutoff=60)
-    return template.format(match[0]).strip() if match else None
+    return (template.format(match[0]) + tail).strip() if match else None

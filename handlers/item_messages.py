@@ -143,7 +143,7 @@ def published(item, provider: str, *, note: str | None = None) -> dict:
     blocks = [section(text), _context(details(item))]
     if item.bill_url:
         blocks.append(
-            actions(_button(f"View in {name}", "item_view_bill", str(item.id), url=item.bill_url))
+            actions(_button(f"View in {name}", ids.VIEW_BILL, str(item.id), url=item.bill_url))
         )
     return {"text": text, "blocks": blocks}
 
@@ -166,10 +166,12 @@ def queued(item, words: str) -> dict:
 
 def connection_expired(item, connection) -> dict:
     name = provider_name(connection.provider)
+    # A grant revoked at the provider ends the connection before its expiry date: say why.
+    reason = (connection.status_reason or "").strip().rstrip(".")
+    when = f" ({escape(reason)})" if reason else f" on {day(connection.expires_at)}"
     text = (
-        f":warning: Publishing error: the {name} connection expired on "
-        f"{day(connection.expires_at)}. An admin needs to reconnect; this item will be "
-        "published then."
+        f":warning: Publishing error: the {name} connection expired{when}. An admin needs to "
+        "reconnect; this item will be published then."
     )
     return _message(
         text, _context(details(item)), actions(reconnect_button(connection.id, connection.provider))

@@ -14,7 +14,7 @@ from handlers import ids
 from handlers import item_messages as msgs
 from handlers.deps import Deps
 from handlers.grammar import Command
-from handlers.payloads import team_and_user
+from handlers.payloads import parse_id, team_and_user
 from handlers.settings import expense_accounts
 
 EDIT_PREFIX = "edit:"
@@ -26,10 +26,8 @@ def _private(respond, message: dict) -> None:
 
 def _item_from(value: str | None, team_id: str, deps: Deps):
     """The item an action names (value "12" or "12|supplier"), only in the clicker's team."""
-    head = (value or "").split("|", 1)[0]
-    if not head.isdigit():
-        return None
-    return deps.store.team_item(team_id, int(head))
+    item_id = parse_id((value or "").split("|", 1)[0])
+    return None if item_id is None else deps.store.team_item(team_id, item_id)
 
 
 # -- the form ----------------------------------------------------------------------------------
@@ -213,6 +211,6 @@ def register(app, deps: Deps) -> None:
     app.action(ids.DISCARD_ITEM)(bind(_item_action("discard"), deps=deps))
     app.action(ids.RETRY_ITEM)(bind(_item_action("retry"), deps=deps))
     app.action(ids.EDIT_ITEM)(bind(on_edit, deps=deps))
-    app.action("item_view_bill")(lambda ack: ack())
+    app.action(ids.VIEW_BILL)(lambda ack: ack())
     # Choosing a category in the form needs no answer until the form is submitted.
     app.action(ids.ITEM_CATEGORY)(lambda ack: ack())

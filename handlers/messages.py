@@ -37,7 +37,7 @@ def help_message() -> dict:
     }
 
 
-PROVIDER_NAMES = {"xero": "Xero", "quickbooks": "QuickBooks"}
+PROVIDER_NAMES = {"xero": "Xero", "quickbooks": "QuickBooks", "sandbox": "Sandbox Books"}
 STATUS_WORDS = {
     "active": "Connected",
     "expired": ":red_circle: *Expired*",

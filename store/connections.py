@@ -119,17 +119,33 @@ class ConnectionQueries:
         *,
         reason: str | None = None,
         actor: str | None = None,
-    ) -> None:
+        from_statuses: tuple[str, ...] = STATUSES,
+    ) -> bool:
+        """Set the status, if the connection is in one of `from_statuses` (a compare-and-set:
+        of two callers disconnecting at once, one wins); True if it changed."""
         if status not in STATUSES:
             raise ValueError(f"unknown connection status {status!r}")
         now = iso(self.clock.now())
         disconnected = status == "disconnected"
-        self.database.execute(
-            "UPDATE connections SET status = ?, status_reason = ?, updated_at = ?, "
+        cursor = self.database.execute(
+            # Only placeholders are built here: statuses are bound as parameters.
+            "UPDATE connections SET status = ?, status_reason = ?, updated_at = ?, "  # noqa: S608
             "disconnected_by = CASE WHEN ? THEN ? ELSE disconnected_by END, "
-            "disconnected_at = CASE WHEN ? THEN ? ELSE disconnected_at END WHERE id = ?",
-            (status, reason, now, disconnected, actor, disconnected, now, connection_id),
+            "disconnected_at = CASE WHEN ? THEN ? ELSE disconnected_at END WHERE id = ? "
+            f"AND status IN ({', '.join('?' for _ in from_statuses)})",
+            (
+                status,
+                reason,
+                now,
+                disconnected,
+                actor,
+                disconnected,
+                now,
+                connection_id,
+                *from_statuses,
+            ),
         )
+        return cursor.rowcount == 1
 
     def renew_connection(
         self,

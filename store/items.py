@@ -248,6 +248,34 @@ class ItemQueries:
         )
         return [Item(**row) for row in rows]
 
+    def undelivered_prompts(self, before: datetime, *, since: datetime) -> list[Item]:
+        """Items waiting for a supplier whose prompt Slack refused, last tried before `before`
+        and created after `since`."""
+        rows = self.database.rows(
+            "SELECT * FROM items WHERE status = 'needs_supplier' AND prompt_ts IS NULL "
+            "AND updated_at <= ? AND created_at >= ? ORDER BY id LIMIT 100",
+            (iso(before), iso(since)),
+        )
+        return [Item(**row) for row in rows]
+
+    def claim_prompt_repost(self, item: Item, now: datetime) -> bool:
+        """True for exactly one caller: posting `item`'s prompt again is theirs to do (the
+        claim moves `updated_at`, so the next try waits again)."""
+        cursor = self.database.execute(
+            "UPDATE items SET updated_at = ? WHERE id = ? AND updated_at = ? "
+            "AND status = 'needs_supplier' AND prompt_ts IS NULL",
+            (iso(now), item.id, item.updated_at),
+        )
+        return cursor.rowcount == 1
+
+    def note_item(self, item_id: int, detail: str) -> None:
+        """Add a line to the item's history without changing its status."""
+        self.database.execute(
+            "INSERT INTO item_events (item_id, status, detail, actor, at) "
+            "SELECT id, status, ?, NULL, ? FROM items WHERE id = ?",
+            (detail[:500], iso(self.clock.now()), item_id),
+        )
+
     def claim_prompt_reminder(self, item_id: int, now: datetime) -> bool:
         """True for exactly one caller: the reminder for this prompt is theirs to send."""
         cursor = self.database.execute(
