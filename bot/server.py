@@ -19,6 +19,9 @@ from bot.http import MAX_BODY_BYTES
 log = logging.getLogger("ledgerlink.server")
 
 GRACE_SECONDS = 10.0
+# Waitress accepts 100 connections by default and then stops accepting: 100 idle keep-alive
+# connections (a pooling API client, a scanner) would lock Slack out until they time out.
+CONNECTION_LIMIT = 1000
 
 
 class Server:
@@ -32,6 +35,7 @@ class Server:
             clear_untrusted_proxy_headers=True,
             ident="ledgerlink",
             channel_timeout=60,
+            connection_limit=CONNECTION_LIMIT,
         )
         self._stopping = threading.Event()
 

@@ -14,6 +14,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 resets connections when many requests arrive at
+    # once; the real services don't, so neither do the fakes under load.
+    request_queue_size = 256
+    daemon_threads = True
+
+
 class LoopbackServer:
     def __init__(self, handle: Callable[[httpx.Request], httpx.Response]):
         self.handle = handle
@@ -49,7 +56,7 @@ class LoopbackServer:
             def log_message(self, *args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
