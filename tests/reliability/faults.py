@@ -53,6 +53,12 @@ def status(
     return httpx.Response(code, json=body or {"Title": "fault", "Status": code}, headers=headers)
 
 
+class _Server(ThreadingHTTPServer):
+    # As tests/fakes/loopback.py: a burst of requests queues instead of being reset.
+    request_queue_size = 256
+    daemon_threads = True
+
+
 @dataclass
 class Gate:
     """A paused answer: `hit` is set once the fake handled the request; the answer is written
@@ -89,7 +95,7 @@ class FaultyLoopback:
             def log_message(self, *args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -118,7 +118,7 @@ class Stack:
         }
         self.server: ServeProcess | None = None
         # One pooled client: a new httpx client per request costs more than the request.
-        self.http = httpx.Client(timeout=60, limits=httpx.Limits(max_connections=128))
+        self.http = httpx.Client(timeout=60, limits=httpx.Limits(max_connections=256))
         self.api_tokens: dict[str, str] = {}
         self._token_lock = threading.Lock()
         self._n = 0

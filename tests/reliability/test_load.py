@@ -3,6 +3,7 @@ item submissions, and 50 prompts answered by two people at once."""
 
 from __future__ import annotations
 
+import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,7 +11,8 @@ import httpx
 import pytest
 
 from handlers import ids
-from tests.conftest import ADMIN, STAFF
+from tests.conftest import ADMIN, SIGNING_SECRET, STAFF
+from tests.fakes.slack_requests import signed_headers, slash_command
 from tests.reliability.stack import OTHER_TEAM, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -75,10 +77,10 @@ def test_slack_is_answered_in_time_while_the_provider_is_slow(stack, slow_bills)
 
 @pytest.fixture(scope="module")
 def loaded(stack):
-    """The 200 submissions, sent 64 at a time: (responses by number, the numbers sent)."""
+    """The 200 submissions, all sent at once: (number, response) for each."""
     numbers = list(range(DISTINCT)) + list(range(SUBMISSIONS - DISTINCT))
     stack.api_token(OTHER_TEAM)
-    with ThreadPoolExecutor(max_workers=64) as pool:
+    with ThreadPoolExecutor(max_workers=SUBMISSIONS) as pool:
         responses = list(pool.map(lambda n: (n, submit(stack, n)), numbers))
     return responses
 
@@ -152,6 +154,29 @@ def test_50_prompts_answered_twice_at_once_resolve_once(stack, loaded):
         assert history.count("ready") == 1 and history.count("published") == 1, history
     numbers = [bill.get("DocNumber") for bill in stack.quickbooks.bills]
     assert all(numbers.count(f"LOAD-{n:03d}") == 1 for n in range(ANSWERED))
+
+
+def test_idle_connections_do_not_lock_slack_out(stack):
+    """150 connections opened and left idle (a pooling client, a scanner) do not stop the
+    server from answering a slash command that arrives on a new connection at once."""
+    url = httpx.URL(stack.url)
+    idle = [socket.create_connection((url.host, url.port), timeout=5) for _ in range(150)]
+    try:
+        body = slash_command(
+            "status", user_id=STAFF, team_id="T0001", response_url=stack.slack.response_url("idle")
+        )
+        started = time.monotonic()
+        with httpx.Client(timeout=10) as fresh:  # a new connection, as Slack's would be
+            answer = fresh.post(
+                f"{stack.url}/slack/events",
+                content=body,
+                headers=signed_headers(SIGNING_SECRET, body),
+            )
+        assert answer.status_code == 200 and time.monotonic() - started < 3.0
+        assert "Xero" in stack.reply("idle")["text"]
+    finally:
+        for connection in idle:
+            connection.close()
 
 
 def test_nothing_queued_behind_the_slow_provider_is_lost(stack, slow_bills, log_mark):
