@@ -14,11 +14,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 
 
-class _Server(ThreadingHTTPServer):
+class QueueingServer(ThreadingHTTPServer):
     # socketserver's default backlog of 5 resets connections when many requests arrive at
     # once; the real services don't, so neither do the fakes under load.
     request_queue_size = 256
     daemon_threads = True
+
+
+def read_request(handler: BaseHTTPRequestHandler, base_url: str) -> httpx.Request:
+    """The request an http.server handler received, as an `httpx.Request`."""
+    length = int(handler.headers.get("Content-Length") or 0)
+    body = handler.rfile.read(length) if length else b""
+    return httpx.Request(
+        handler.command,
+        f"{base_url}{handler.path}",
+        headers=list(handler.headers.items()),
+        content=body,
+    )
 
 
 class LoopbackServer:
@@ -28,15 +40,7 @@ class LoopbackServer:
 
         class Handler(BaseHTTPRequestHandler):
             def _serve(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                request = httpx.Request(
-                    self.command,
-                    f"{server.url}{self.path}",
-                    headers=list(self.headers.items()),
-                    content=body,
-                )
-                response = server.handle(request)
+                response = server.handle(read_request(self, server.url))
                 data = response.read()
                 self.send_response(response.status_code)
                 for name, value in response.headers.items():
@@ -56,7 +60,7 @@ class LoopbackServer:
             def log_message(self, *args):
                 pass
 
-        self._server = _Server(("127.0.0.1", 0), Handler)
+        self._server = QueueingServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -13,15 +13,10 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
-
-class _Server(ThreadingHTTPServer):
-    # socketserver's default backlog of 5 resets connections when many requests arrive at
-    # once; the real services don't, so neither do the fakes under load.
-    request_queue_size = 256
-    daemon_threads = True
+from tests.fakes.loopback import QueueingServer
 
 
 @dataclass
@@ -54,8 +49,7 @@ class FakeSlack:
             def log_message(self, *args):
                 pass
 
-        self._server = _Server(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = QueueingServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     # -- lifecycle -------------------------------------------------------------------------

@@ -28,9 +28,11 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import httpx
+
+from tests.fakes.loopback import QueueingServer, read_request
 
 FAULTS = ("reset", "reset_after", "truncate", "garbage", "slow")
 SLOW_SECONDS = 2.0
@@ -51,12 +53,6 @@ def status(
     if problem is not None:
         headers["X-Rate-Limit-Problem"] = problem
     return httpx.Response(code, json=body or {"Title": "fault", "Status": code}, headers=headers)
-
-
-class _Server(ThreadingHTTPServer):
-    # As tests/fakes/loopback.py: a burst of requests queues instead of being reset.
-    request_queue_size = 256
-    daemon_threads = True
 
 
 @dataclass
@@ -80,23 +76,14 @@ class FaultyLoopback:
 
         class Handler(BaseHTTPRequestHandler):
             def _serve(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                request = httpx.Request(
-                    self.command,
-                    f"{server.url}{self.path}",
-                    headers=list(self.headers.items()),
-                    content=body,
-                )
-                server._exchange(self, request)
+                server._exchange(self, read_request(self, server.url))
 
             do_GET = do_POST = do_PUT = do_DELETE = _serve
 
             def log_message(self, *args):
                 pass
 
-        self._server = _Server(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = QueueingServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     # -- commands ---------------------------------------------------------------------------
