@@ -154,31 +154,31 @@ def provider_unavailable(connection) -> dict:
 
 
 # -- sync outcome wording -------------------------------------------------------------------
-# Stored as the run's error: plain words with the provider's escaped, times in UTC. Shown
-# escaped again (escaping is idempotent), so a stored error can never format a message.
+# Stored as the run's error or the connection's status reason, so plain words as the provider
+# gave them (times in UTC), never mrkdwn: every message that shows them escapes them.
 
 
 def rate_limited_text(provider: str, scope: str, retry_at: datetime) -> str:
     limit = {"day": "daily", "minute": "per-minute", "concurrent": "concurrent"}.get(scope, scope)
     return (
-        f"{provider_name(provider)} says ledgerlink reached its {escape(limit)} request limit; "
+        f"{provider_name(provider)} says ledgerlink reached its {limit} request limit; "
         f"ledgerlink will try again after {utc_time(retry_at)}."
     )
 
 
 def revoked_text(provider: str, error: str) -> str:
-    return f"{provider_name(provider)} refused ledgerlink's access ({escape(error)})."
+    return f"{provider_name(provider)} refused ledgerlink's access ({error})."
 
 
 def unavailable_text(provider: str, error: str) -> str:
     return (
-        f"{provider_name(provider)} didn't answer properly ({escape(error)}). "
+        f"{provider_name(provider)} didn't answer properly ({error}). "
         "ledgerlink will try again shortly."
     )
 
 
 def refused_text(provider: str, error: str) -> str:
-    return f"{provider_name(provider)} refused the request ({escape(error)})."
+    return f"{provider_name(provider)} refused the request ({error})."
 
 
 # -- scheduled notices ----------------------------------------------------------------------

@@ -6,13 +6,19 @@ Text Slack already escaped (`&lt;`) is unescaped first, so escaping twice shows 
 
 Slack also reads `*bold*`, `_italic_`, `~strike~` and `` `code` `` in mrkdwn, and documents no
 escape for them. A supplier called `*Acme* _Ltd_` would otherwise be shown as formatting (and
-a lone `*` in an organisation name ends the bold around it). Each of those four characters in
-user text is therefore shown as a lookalike that Slack never reads as markup:
+a lone `*` in an organisation name ends the bold around it). Those characters in user text are
+therefore shown as lookalikes that Slack never reads as markup:
 
     *  ->  U+2217 ASTERISK OPERATOR
     _  ->  U+02CD MODIFIER LETTER LOW MACRON
     ~  ->  U+223C TILDE OPERATOR
     `  ->  U+02CB MODIFIER LETTER GRAVE ACCENT
+
+Slack opens `_` and `~` only after a space, punctuation or the start, and closes them only
+before one; between two letters or digits they are plain characters, so those are kept as
+typed (`invalid_grant`, `snake_case`) and only the ones that could open or close formatting are
+replaced. Every `*` is replaced, because our messages put names in bold and an asterisk inside
+a bold can end it; every backtick too, because backticks open code anywhere.
 
 Why lookalikes rather than invisible separators: the usual alternative, a zero-width space
 beside the character, depends on how each Slack client classifies that space, which Slack does
@@ -28,23 +34,15 @@ user text starting with `>` would otherwise become a block quote.
 
 from __future__ import annotations
 
+import re
+
 _UNESCAPE = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
-_LOOKALIKES = str.maketrans(
-    {
-        "*": "\u2217",
-        "_": "\u02cd",
-        "~": "\u223c",
-        "`": "\u02cb",
-        "\n": " ",
-        "\r": " ",
-        "\v": " ",
-        "\f": " ",
-        "\u2028": " ",
-        "\u2029": " ",
-    }
-)
-# The characters Slack reads as formatting (or as the start of a new line) in mrkdwn.
-FORMATTING = frozenset("*_~`\n\r\v\f\u2028\u2029")
+LOOKALIKES = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}
+_LINE_BREAKS = str.maketrans(dict.fromkeys("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029", " "))
+# A letter or digit ([^\W_]: a word character that is not the underscore).
+_ALNUM = r"[^\W_]"
+# `_` or `~` not between two letters or digits, and every `*` and backtick.
+_DELIMITER = re.compile(rf"(?<!{_ALNUM})[_~]|[_~](?!{_ALNUM})|[*`]")
 
 
 def unescape(text: str) -> str:
@@ -55,7 +53,8 @@ def unescape(text: str) -> str:
 
 def escape(text: str) -> str:
     """User or provider text, shown as typed inside a mrkdwn field (see the module's notes)."""
-    text = unescape(text).translate(_LOOKALIKES)
+    text = unescape(text).translate(_LINE_BREAKS)
+    text = _DELIMITER.sub(lambda found: LOOKALIKES[found.group()], text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

@@ -7,10 +7,11 @@ a new builder is tested as soon as it exists: each parameter must be listed belo
 (fed hostile text) or as ledgerlink's own value, or the test fails and says which.
 
 Two oracles for each mrkdwn field (and each fallback `text`):
-- no formatting character of the hostile text reaches it raw: the hostile text surrounds each
-  `*`, `_`, `~` and backtick with the letter Q-with-stroke, so a raw one sits next to that
-  letter; no `<` or `>` is left beyond ledgerlink's own mentions, every `&` starts an entity,
-  and no line break from the text starts a new line (which `>` would turn into a quote);
+- no formatting character of the hostile text that could format reaches it raw: the hostile
+  text surrounds `*`, `_`, `~` and backticks with a broken bar, so a raw one sits next to it
+  (`_` and `~` between two letters cannot format, and are kept as typed); no `<` or `>` is
+  left beyond ledgerlink's own mentions, every `&` starts an entity, and no line break from
+  the text starts a new line (which `>` would turn into a quote);
 - drawn by the playground's mrkdwn renderer, the message has exactly the same markup as the
   same message built with a plain word in place of the hostile text.
 """
@@ -39,11 +40,12 @@ MODULES = ["handlers.messages"] + [
     f"handlers.{path.stem}" for path in sorted((ROOT / "handlers").glob("*_messages.py"))
 ]
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
-MARK = "\ua756"  # Ꝗ: next to every formatting character of the hostile text
+MARK = "\u00a6"  # ¦: next to every formatting character of the hostile text that could format
 HOSTILE = (
     f"({MARK}*{MARK}*{MARK} {MARK}_{MARK}_{MARK} {MARK}~{MARK}~{MARK} {MARK}`{MARK}`{MARK} "
     f"*bold* _it_ ~gone~ `code` ```block``` <!channel> <@U0BOSS> <https://evil.example|x> "
-    f"{MARK}&{MARK} &amp;lt; {MARK}\n> quoted\n{MARK}\r\u2028{MARK})"
+    f"{MARK}&{MARK} &amp;lt; {MARK}\n> quoted\n{MARK}\r\u2028{MARK} "
+    "invalid_grant a*b*c x~y~z a`b`c)"
 )
 PLAIN = "Plain"
 
@@ -212,6 +214,12 @@ OVERRIDES = {
 }
 
 
+# Wording stored as plain text (a sync run's error, a connection's status reason), not
+# mrkdwn: it must keep what the provider said as is, and every message showing it escapes it
+# (those messages are tested here with hostile text in its place: `error`, `detail`, ...).
+STORED_WORDS = {"rate_limited_text", "revoked_text", "unavailable_text", "refused_text"}
+
+
 def builders():
     for module_name in MODULES:
         module = importlib.import_module(module_name)
@@ -320,6 +328,10 @@ def test_user_text_cannot_format_any_message(module_name, name, function):
     field holds a formatting character, mention, link or line break from that text, and the
     message draws with exactly the markup it has when the text is a plain word."""
     hostile_calls = calls(module_name, name, function, HOSTILE)
+    if name in STORED_WORDS:
+        for args, kwargs in hostile_calls:
+            assert HOSTILE in function(*args, **kwargs)
+        return
     plain_calls = calls(module_name, name, function, PLAIN)
     for (args, kwargs), (plain_args, plain_kwargs) in zip(hostile_calls, plain_calls, strict=True):
         hostile_fields = mrkdwn_fields(function(*args, **kwargs))
@@ -342,3 +354,4 @@ def test_hostile_text_reaches_the_messages_shown_as_typed():
         assert f"{MARK}\u2217{MARK}" in text and f"{MARK}\u02cd{MARK}" in text
         assert f"{MARK}\u223c{MARK}" in text and f"{MARK}\u02cb{MARK}" in text
         assert f"{MARK}&amp;{MARK}" in text and "&lt;!channel&gt;" in text
+        assert "invalid_grant a\u2217b\u2217c x~y~z a\u02cbb\u02cbc" in text
