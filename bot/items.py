@@ -21,7 +21,6 @@ from bot.matching import Candidate, SupplierIndex, match_key
 from bot.notices import Notices
 from handlers import item_messages as msgs
 from handlers.settings import expense_accounts_of
-from handlers.text import escape
 from providers.base import (
     Bill,
     BillLine,
@@ -229,11 +228,7 @@ class ItemService:
         connection = self.store.connection(item.connection_id)
         # The rule is learnt by whoever wins the compare-and-set below; saving it first is
         # harmless for a loser, whose choice of an existing supplier is just as valid.
-        announce = msgs.resolved(
-            item,
-            actor,
-            f'chose *{escape(record.name)}* for "{escape(item.supplier_name)}" — publishing…',
-        )
+        announce = msgs.resolved(item, actor, chosen=record.name)
         ready = self._ready(
             item,
             connection,
@@ -271,11 +266,7 @@ class ItemService:
         # Publishing creates it: the same code path as the "warning off" case, with retries.
         self._show(
             claimed,
-            msgs.resolved(
-                claimed,
-                actor,
-                f"chose to create supplier *{escape(item.supplier_name)}* — publishing…",
-            ),
+            msgs.resolved(claimed, actor),
         )
         self.executor.submit(self.publish, claimed.id)
         return claimed, None

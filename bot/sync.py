@@ -33,7 +33,6 @@ from bot.notices import SYNC_FAILING, SYNC_RECOVERED, Notices
 from bot.sync_types import SyncAlreadyRunning, SyncBusy, SyncOutcome, SyncStarted
 from handlers import sync_messages
 from handlers.connection_messages import provider_name
-from handlers.text import escape
 from providers.base import (
     LIST_KINDS,
     ConnectionExpired,
@@ -253,8 +252,8 @@ class SyncService:
 
     def _precheck(self, connection) -> tuple[str, str | None]:
         if connection.status != "active":
-            status = escape(connection.status)
-            return "expired", f"The connection is {status}; an admin needs to reconnect."
+            # Stored plain, like every run error; the messages showing it escape it.
+            return "expired", f"The connection is {connection.status}; an admin needs to reconnect."
         if connection.provider not in self.providers:
             name = provider_name(connection.provider)
             return "failed", f"{name} isn't set up on this ledgerlink server."

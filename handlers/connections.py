@@ -1,7 +1,8 @@
 """Connection lifecycle in Slack: connect, reconnect, disconnect, settings, and their buttons.
 
-Every button, select and form that acts checks again that the user is an admin and that what it
-names belongs to the user's own workspace; a forged or stale payload changes nothing.
+Every button, select and form that acts checks again that the user is an admin (the shared
+`handlers.guards.admins_only`) and that what it names belongs to the user's own workspace; a
+forged or stale payload changes nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from handlers import connection_messages as msgs
 from handlers import ids, messages
 from handlers.deps import Deps
 from handlers.grammar import Command
+from handlers.guards import admins_only, reply
 from handlers.home import publish_home
 from handlers.payloads import parse_id, team_and_user
 from handlers.settings import open_settings
@@ -113,36 +115,6 @@ def _reconnect_link(
 # -- buttons and selects ----------------------------------------------------------------------
 
 
-def reply(body: dict, client, respond, message: dict, *, replace: bool = False) -> None:
-    """Answer an interaction privately: in place of (or beside) the message it came from, or,
-    for App Home buttons (which have no message to answer), in a small modal."""
-    if body.get("response_url"):
-        respond(**message, response_type="ephemeral", replace_original=replace)
-        return
-    client.views_open(
-        trigger_id=body["trigger_id"],
-        view={
-            "type": "modal",
-            "title": {"type": "plain_text", "text": "ledgerlink"},
-            "close": {"type": "plain_text", "text": "Close"},
-            "blocks": message["blocks"],
-        },
-    )
-
-
-def _admin_or_refuse(body, client, respond, deps: Deps) -> bool:
-    team_id, user_id = team_and_user(body)
-    if deps.admins.is_admin(client, team_id, user_id):
-        return True
-    reply(
-        body,
-        client,
-        respond,
-        messages.refusal_message(ADMIN_ACTION, deps.admins.roster(team_id).named),
-    )
-    return False
-
-
 def _own_current_connection(value: str, team_id: str, deps: Deps):
     """The connection a button names, only if it is this team's current connection."""
     connection_id = parse_id(value)
@@ -153,10 +125,8 @@ def _own_current_connection(value: str, team_id: str, deps: Deps):
     return connection
 
 
-def on_reconnect(ack, body, action, client, respond, *, deps: Deps) -> None:
-    ack()
-    if not _admin_or_refuse(body, client, respond, deps):
-        return
+@admins_only(ADMIN_ACTION)
+def on_reconnect(body, action, client, respond, *, deps: Deps) -> None:
     team_id, user_id = team_and_user(body)
     connection = _own_current_connection(action.get("value"), team_id, deps)
     if connection is None:
@@ -176,10 +146,8 @@ def on_reconnect(ack, body, action, client, respond, *, deps: Deps) -> None:
     )
 
 
-def on_connect_provider(ack, body, action, client, respond, *, deps: Deps) -> None:
-    ack()
-    if not _admin_or_refuse(body, client, respond, deps):
-        return
+@admins_only(ADMIN_ACTION)
+def on_connect_provider(body, action, client, respond, *, deps: Deps) -> None:
     team_id, user_id = team_and_user(body)
     provider = action.get("value")
     if provider not in msgs.PROVIDER_NAMES:
@@ -194,10 +162,8 @@ def on_connect_provider(ack, body, action, client, respond, *, deps: Deps) -> No
     reply(body, client, respond, connect(Command("connect", (provider,)), command, client, deps))
 
 
-def on_switch_provider(ack, body, action, client, respond, *, deps: Deps) -> None:
-    ack()
-    if not _admin_or_refuse(body, client, respond, deps):
-        return
+@admins_only(ADMIN_ACTION)
+def on_switch_provider(body, action, client, respond, *, deps: Deps) -> None:
     team_id, user_id = team_and_user(body)
     provider = action.get("value")
     if provider not in deps.providers or deps.store.current_connection(team_id) is None:
@@ -214,10 +180,8 @@ def on_switch_provider(ack, body, action, client, respond, *, deps: Deps) -> Non
     reply(body, client, respond, msgs.login_link(provider, url, purpose="connect"), replace=True)
 
 
-def on_choose_tenant(ack, body, action, client, respond, *, deps: Deps) -> None:
-    ack()
-    if not _admin_or_refuse(body, client, respond, deps):
-        return
+@admins_only(ADMIN_ACTION)
+def on_choose_tenant(body, action, client, respond, *, deps: Deps) -> None:
     team_id, user_id = team_and_user(body)
     grant_id, _, index = ((action.get("selected_option") or {}).get("value") or "").partition("|")
     tenant_index = parse_id(index)
@@ -237,10 +201,8 @@ def _reply_result(body, client, respond, result) -> None:
     )
 
 
-def on_tenant_switch(ack, body, action, client, respond, *, deps: Deps) -> None:
-    ack()
-    if not _admin_or_refuse(body, client, respond, deps):
-        return
+@admins_only(ADMIN_ACTION)
+def on_tenant_switch(body, action, client, respond, *, deps: Deps) -> None:
     team_id, user_id = team_and_user(body)
     result = deps.connections.confirm_tenant_switch(
         action.get("value") or "",
@@ -251,10 +213,8 @@ def on_tenant_switch(ack, body, action, client, respond, *, deps: Deps) -> None:
     _reply_result(body, client, respond, result)
 
 
-def on_disconnect(ack, body, action, client, respond, *, deps: Deps) -> None:
-    ack()
-    if not _admin_or_refuse(body, client, respond, deps):
-        return
+@admins_only(ADMIN_ACTION)
+def on_disconnect(body, action, client, respond, *, deps: Deps) -> None:
     team_id, user_id = team_and_user(body)
     connection = _own_current_connection(action.get("value"), team_id, deps)
     if connection is None:

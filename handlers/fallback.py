@@ -40,14 +40,9 @@ def on_unknown_action(ack, body, respond) -> None:
 def on_unknown_view(ack) -> None:
     ack(
         response_action="update",
-        view={
-            "type": "modal",
-            "title": {"type": "plain_text", "text": "ledgerlink"},
-            "close": {"type": "plain_text", "text": "Close"},
-            "blocks": [
-                messages.section("This form isn't one ledgerlink knows. Nothing was saved.")
-            ],
-        },
+        view=messages.notice_view(
+            [messages.section("This form isn't one ledgerlink knows. Nothing was saved.")]
+        ),
     )
 
 

@@ -103,9 +103,14 @@ def supplier_options(item_id: int, candidates) -> dict:
     }
 
 
-def resolved(item, actor: str, outcome: str) -> dict:
-    """The prompt, answered: who chose what, and what happened; no buttons left."""
-    text = f":white_check_mark: <@{actor}> {outcome}"
+def resolved(item, actor: str, *, chosen: str | None = None) -> dict:
+    """The prompt, answered: who chose which existing supplier (or chose to create the new
+    one), while it publishes; no buttons left."""
+    if chosen is None:
+        outcome = f"chose to create supplier *{escape(item.supplier_name)}*"
+    else:
+        outcome = f'chose *{escape(chosen)}* for "{escape(item.supplier_name)}"'
+    text = f":white_check_mark: <@{actor}> {outcome} — publishing…"
     return _message(text, _context(details(item)))
 
 
@@ -235,7 +240,7 @@ def prompt_reminder(item, permalink_hint: str = "") -> dict:
 
 
 def stale(reason: str = "That item isn't in this workspace.") -> dict:
-    return _message(f"{reason} Nothing was changed.")
+    return _message(f"{escape(reason)} Nothing was changed.")
 
 
 # -- the submit / edit form --------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Items in Slack: the submit form, supplier prompts and publishing-error buttons.
 
 Answers name an item by ID; every handler loads it only within the clicker's own workspace, so
-another workspace's item cannot be acted on. The first answer to a prompt wins; later clicks
-are told who answered and what they chose.
+another workspace's item cannot be acted on. Anyone in the channel may answer a supplier
+prompt; the first answer wins, and later clicks are told who answered and what they chose.
+Edit, Discard, Retry and Publish anyway are for the item's submitter or an admin, checked on
+every click and again when the edit form is saved (`handlers.guards`).
 """
 
 from __future__ import annotations
@@ -10,24 +12,20 @@ from __future__ import annotations
 import functools
 
 from bot.item_input import parse_item
-from handlers import ids
+from handlers import ids, messages
 from handlers import item_messages as msgs
 from handlers.deps import Deps
 from handlers.grammar import Command
-from handlers.payloads import parse_id, team_and_user
+from handlers.guards import item_named, item_refusal, may_change_item, submitter_or_admin
+from handlers.payloads import team_and_user
 from handlers.settings import expense_accounts
 
 EDIT_PREFIX = "edit:"
+EDITABLE = ("failed", "held", "needs_supplier")
 
 
 def _private(respond, message: dict) -> None:
     respond(**message, response_type="ephemeral", replace_original=False)
-
-
-def _item_from(value: str | None, team_id: str, deps: Deps):
-    """The item an action names (value "12" or "12|supplier"), only in the clicker's team."""
-    item_id = parse_id((value or "").split("|", 1)[0])
-    return None if item_id is None else deps.store.team_item(team_id, item_id)
 
 
 # -- the form ----------------------------------------------------------------------------------
@@ -64,16 +62,22 @@ def on_shortcut(ack, body, client, *, deps: Deps) -> None:
     open_form(client, deps, team_id=team_id, trigger_id=body["trigger_id"], metadata="")
 
 
-def on_form_submitted(ack, body, view, *, deps: Deps) -> None:
+def on_form_submitted(ack, body, view, client, *, deps: Deps) -> None:
     team_id, user_id = team_and_user(body)
+    metadata = view.get("private_metadata") or ""
+    editing = metadata.startswith(EDIT_PREFIX)
+    item = item_named(metadata[len(EDIT_PREFIX) :], team_id, deps) if editing else None
+    # Checked again on saving: the form may have been opened by someone allowed, or forged.
+    if item is not None and not may_change_item(deps, client, team_id, user_id, item):
+        refusal = item_refusal(item, "edit")
+        ack(response_action="update", view=messages.notice_view(refusal["blocks"]))
+        return
     data, errors = parse_item({**msgs.form_data(view["state"]["values"])})
     if errors:
         ack(response_action="errors", errors=msgs.form_errors(errors))
         return
-    metadata = view.get("private_metadata") or ""
-    if metadata.startswith(EDIT_PREFIX):
-        item = _item_from(metadata[len(EDIT_PREFIX) :], team_id, deps)
-        if item is None or item.status not in ("failed", "held", "needs_supplier"):
+    if editing:
+        if item is None or item.status not in EDITABLE:
             ack(
                 response_action="errors",
                 errors={ids.ITEM_SUPPLIER_BLOCK: "This item can no longer be edited."},
@@ -102,7 +106,7 @@ def _answered(respond, item, reason: str | None) -> None:
 def on_create_supplier(ack, body, action, respond, *, deps: Deps) -> None:
     ack()
     team_id, user_id = team_and_user(body)
-    item = _item_from(action.get("value"), team_id, deps)
+    item = item_named(action.get("value"), team_id, deps)
     if item is None:
         _private(respond, msgs.stale())
         return
@@ -114,7 +118,7 @@ def on_use_supplier(ack, body, action, respond, *, deps: Deps) -> None:
     ack()
     team_id, user_id = team_and_user(body)
     value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
-    item = _item_from(value, team_id, deps)
+    item = item_named(value, team_id, deps)
     supplier_id = value.partition("|")[2]
     if item is None or not supplier_id:
         _private(respond, msgs.stale())
@@ -127,7 +131,7 @@ def on_supplier_search(ack, body, payload, *, deps: Deps) -> None:
     """Options for the "search all suppliers" select: at most 100, fast."""
     team_id, _ = team_and_user(body)
     item_id = (payload.get("block_id") or "").rpartition("_")[2]
-    item = _item_from(item_id, team_id, deps)
+    item = item_named(item_id, team_id, deps)
     if item is None or item.status != "needs_supplier":
         ack(options=[])
         return
@@ -149,23 +153,13 @@ def on_category_search(ack, body, payload, *, deps: Deps) -> None:
     )
 
 
-# -- holds and errors --------------------------------------------------------------------------
+# -- holds and errors: for the submitter or an admin (handlers.guards) -----------------------
 
 
-def _item_action(service_call):
-    def handler(ack, body, action, respond, *, deps: Deps) -> None:
-        ack()
-        team_id, user_id = team_and_user(body)
-        item = _item_from(action.get("value"), team_id, deps)
-        if item is None:
-            _private(respond, msgs.stale())
-            return
-        if service_call == "discard" and not _may_change(deps, body, item):
-            _private(
-                respond,
-                msgs.stale("Only the person who submitted the item or an admin can discard it."),
-            )
-            return
+def _item_action(service_call: str):
+    @submitter_or_admin(service_call)
+    def handler(body, item, client, respond, *, deps: Deps) -> None:
+        _, user_id = team_and_user(body)
         _, reason = getattr(deps.items, service_call)(item, actor=user_id)
         if reason == "already":
             _private(respond, msgs.stale(f"Item #{item.id} was already handled."))
@@ -173,24 +167,20 @@ def _item_action(service_call):
     return handler
 
 
-def _may_change(deps: Deps, body: dict, item) -> bool:
-    team_id, user_id = team_and_user(body)
-    if item.submitted_by == user_id:
-        return True
-    return deps.admins.is_admin(deps.clients.for_team(team_id), team_id, user_id)
+on_publish_anyway = _item_action("publish_anyway")
+on_discard = _item_action("discard")
+on_retry = _item_action("retry")
 
 
-def on_edit(ack, body, action, client, respond, *, deps: Deps) -> None:
-    ack()
-    team_id, _ = team_and_user(body)
-    item = _item_from(action.get("value"), team_id, deps)
-    if item is None or item.status not in ("failed", "held", "needs_supplier"):
+@submitter_or_admin("edit")
+def on_edit(body, item, client, respond, *, deps: Deps) -> None:
+    if item.status not in EDITABLE:
         _private(respond, msgs.stale("That item can't be edited now."))
         return
     open_form(
         client,
         deps,
-        team_id=team_id,
+        team_id=item.team_id,
         trigger_id=body["trigger_id"],
         metadata=f"{EDIT_PREFIX}{item.id}",
         item=item,
@@ -207,9 +197,9 @@ def register(app, deps: Deps) -> None:
     app.action(ids.SEARCH_SUPPLIERS)(bind(on_use_supplier, deps=deps))
     app.options(ids.SEARCH_SUPPLIERS)(bind(on_supplier_search, deps=deps))
     app.options(ids.ITEM_CATEGORY)(bind(on_category_search, deps=deps))
-    app.action(ids.PUBLISH_ANYWAY)(bind(_item_action("publish_anyway"), deps=deps))
-    app.action(ids.DISCARD_ITEM)(bind(_item_action("discard"), deps=deps))
-    app.action(ids.RETRY_ITEM)(bind(_item_action("retry"), deps=deps))
+    app.action(ids.PUBLISH_ANYWAY)(bind(on_publish_anyway, deps=deps))
+    app.action(ids.DISCARD_ITEM)(bind(on_discard, deps=deps))
+    app.action(ids.RETRY_ITEM)(bind(on_retry, deps=deps))
     app.action(ids.EDIT_ITEM)(bind(on_edit, deps=deps))
     app.action(ids.VIEW_BILL)(lambda ack: ack())
     # Choosing a category in the form needs no answer until the form is submitted.

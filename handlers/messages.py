@@ -102,6 +102,38 @@ def refusal_message(action: str, admins: tuple[str, ...]) -> dict:
     return {"text": text, "blocks": [section(text)]}
 
 
+# What each guarded item button does, as it reads in "Only ... can <this>."
+ITEM_ACTIONS = {
+    "edit": "edit this item",
+    "discard": "discard this item",
+    "retry": "retry this item",
+    "publish_anyway": "publish this item anyway",
+}
+
+
+def item_refusal_message(submitted_by: str | None, what: str) -> dict:
+    """Who may edit, discard, retry or publish an item anyway: its submitter or an admin."""
+    doing = ITEM_ACTIONS[what]
+    if submitted_by:
+        text = f"Only <@{submitted_by}> who submitted it, or a ledgerlink admin, can {doing}."
+    else:
+        text = (
+            f"Only a ledgerlink admin can {doing}: it came in through the API without a submitter."
+        )
+    text += " Nothing was changed."
+    return {"text": text, "blocks": [section(text)]}
+
+
+def notice_view(blocks: list[dict]) -> dict:
+    """A small modal that only tells something (for answers that have no message to go to)."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "ledgerlink"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": blocks,
+    }
+
+
 def not_available_message(name: str) -> dict:
     text = (
         f"`/integrations {name}` isn't available in this version of ledgerlink yet. "

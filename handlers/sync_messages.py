@@ -116,9 +116,11 @@ def refresh_outcome(connection, outcome) -> dict:
     if outcome.result == "expired":
         return connection_expired_reply(connection, outcome.error)
     if outcome.result == "deferred":
-        return _message(f":hourglass: Couldn't refresh {_org(connection)} yet. {outcome.error}")
+        return _message(
+            f":hourglass: Couldn't refresh {_org(connection)} yet. {escape(outcome.error or '')}"
+        )
     return _message(
-        f":warning: Couldn't refresh {_org(connection)}: {outcome.error}\n"
+        f":warning: Couldn't refresh {_org(connection)}: {escape(outcome.error or '')}\n"
         "The lists from the last sync are kept."
     )
 
@@ -139,7 +141,7 @@ def connection_expired_reply(connection, detail: str | None = None) -> dict:
         "An admin can reconnect to renew it; nothing is lost meanwhile."
     )
     if detail:
-        text += f"\n{detail}"
+        text += f"\n{escape(detail)}"
     return _message(text, actions(reconnect_button(connection.id, connection.provider)))
 
 
@@ -152,30 +154,31 @@ def provider_unavailable(connection) -> dict:
 
 
 # -- sync outcome wording -------------------------------------------------------------------
-# Stored as the run's error and shown as is: mrkdwn-safe plain words, times in UTC.
+# Stored as the run's error or the connection's status reason, so plain words as the provider
+# gave them (times in UTC), never mrkdwn: every message that shows them escapes them.
 
 
 def rate_limited_text(provider: str, scope: str, retry_at: datetime) -> str:
     limit = {"day": "daily", "minute": "per-minute", "concurrent": "concurrent"}.get(scope, scope)
     return (
-        f"{provider_name(provider)} says ledgerlink reached its {escape(limit)} request limit; "
+        f"{provider_name(provider)} says ledgerlink reached its {limit} request limit; "
         f"ledgerlink will try again after {utc_time(retry_at)}."
     )
 
 
 def revoked_text(provider: str, error: str) -> str:
-    return f"{provider_name(provider)} refused ledgerlink's access ({escape(error)})."
+    return f"{provider_name(provider)} refused ledgerlink's access ({error})."
 
 
 def unavailable_text(provider: str, error: str) -> str:
     return (
-        f"{provider_name(provider)} didn't answer properly ({escape(error)}). "
+        f"{provider_name(provider)} didn't answer properly ({error}). "
         "ledgerlink will try again shortly."
     )
 
 
 def refused_text(provider: str, error: str) -> str:
-    return f"{provider_name(provider)} refused the request ({escape(error)})."
+    return f"{provider_name(provider)} refused the request ({error})."
 
 
 # -- scheduled notices ----------------------------------------------------------------------
@@ -210,7 +213,7 @@ def sync_failing(connection, failures: int, last_error: str | None, last_ok) -> 
     )
     text = (
         f":warning: ledgerlink couldn't sync {_org(connection)} the last {failures} times. "
-        f"The last error: {last_error or 'unknown'}\n{since} The lists ledgerlink has are "
+        f"The last error: {escape(last_error or 'unknown')}\n{since} The lists ledgerlink has are "
         "kept, and it keeps trying; `/integrations refresh` tries again now."
     )
     return _message(text)

@@ -379,13 +379,15 @@ def form_values(**fields) -> dict:
     return values
 
 
-def submit_form(chat, fake_slack, values: dict, *, metadata: str = "C0001") -> httpx.Response:
+def submit_form(
+    chat, fake_slack, values: dict, *, metadata: str = "C0001", user: str = STAFF
+) -> httpx.Response:
     from tests.fakes.slack_requests import interactive
 
     payload = {
         "type": "view_submission",
         "team": {"id": fake_slack.team_id},
-        "user": {"id": STAFF, "team_id": fake_slack.team_id},
+        "user": {"id": user, "team_id": fake_slack.team_id},
         "api_app_id": "A0001",
         "trigger_id": "1.2.3",
         "view": {
@@ -500,8 +502,8 @@ def test_unanswered_prompt_is_reminded_once(workspace, fake_slack, serve_env):
 
 
 def test_edit_after_a_refusal_then_publish(workspace, fake_slack, xero):
-    """Edit on a refused item opens the form with its values; saving corrected fields
-    publishes it."""
+    """Edit on a refused item opens the form with its values; the admin who opened it saves
+    corrected fields and it publishes."""
     chat, token = workspace
     chat.command("warn-new-supplier off")
     xero.queue(
@@ -538,6 +540,7 @@ def test_edit_after_a_refusal_then_publish(workspace, fake_slack, xero):
         fake_slack,
         form_values(supplier="Costa Coffee Ltd", date="2026-11-05", total="42.10"),
         metadata=f"edit:{item['id']}",
+        user=ADMIN,
     )
     assert response.status_code == 200 and not response.content
     published = item_status(chat, token, item["id"], "published")

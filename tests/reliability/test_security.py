@@ -35,21 +35,19 @@ ADMIN_ONLY_ACTIONS = {
     ids.DISCONNECT,
 }
 ADMIN_ONLY_VIEWS = {ids.SETTINGS_VIEW}
+# The item's submitter or an admin (handlers.guards); checked below and in tests/e2e.
+SUBMITTER_OR_ADMIN_ACTIONS = {ids.PUBLISH_ANYWAY, ids.RETRY_ITEM, ids.EDIT_ITEM, ids.DISCARD_ITEM}
 OPEN_TO_EVERYONE = {
-    # Staff answer supplier prompts: that is what the prompt is for.
+    # Anyone in the channel answers supplier prompts: that is what the prompt is for.
     ids.CREATE_SUPPLIER: "answers a prompt",
     ids.USE_SUPPLIER: "answers a prompt",
     ids.MORE_SUPPLIERS: "answers a prompt",
     ids.SEARCH_SUPPLIERS: "answers a prompt",
-    ids.PUBLISH_ANYWAY: "decides on a held duplicate",
-    ids.RETRY_ITEM: "retries a refused bill",
-    ids.EDIT_ITEM: "corrects a refused or held item",
-    ids.DISCARD_ITEM: "the submitter or an admin (checked below)",
     ids.OPEN_SETTINGS: "read-only for non-admins (checked below)",
     ids.CONNECT_LINK: "a link button: nothing acts",
     ids.VIEW_BILL: "a link button: nothing acts",
     ids.SUBMIT_SHORTCUT: "anyone submits items",
-    ids.ITEM_VIEW: "anyone submits items",
+    ids.ITEM_VIEW: "anyone submits items; saving an edit is checked like Edit",
     ids.ITEM_CATEGORY: "a select inside the item form",
 }
 NOT_INTERACTIONS = {ids.COMMAND}  # the slash command: checked per subcommand below
@@ -68,7 +66,13 @@ def test_every_id_is_classified():
         and value not in OPEN_TO_EVERYONE
         and value not in ADMIN_ONLY_VIEWS
     }
-    classified = [ADMIN_ONLY_ACTIONS, ADMIN_ONLY_VIEWS, set(OPEN_TO_EVERYONE), NOT_INTERACTIONS]
+    classified = [
+        ADMIN_ONLY_ACTIONS,
+        ADMIN_ONLY_VIEWS,
+        SUBMITTER_OR_ADMIN_ACTIONS,
+        set(OPEN_TO_EVERYONE),
+        NOT_INTERACTIONS,
+    ]
     assert constants - inputs == set().union(*classified)
     assert sum(len(group) for group in classified) == len(set().union(*classified))
 
@@ -238,11 +242,26 @@ def test_admin_subcommands_refuse_non_admins(stack, text):
     assert guarded(stack) == before
 
 
+@pytest.mark.parametrize("action_id", sorted(SUBMITTER_OR_ADMIN_ACTIONS))
+def test_item_actions_are_for_the_submitter_or_an_admin(stack, action_id):
+    """Edit, Discard, Retry and Publish anyway by someone who neither submitted the item nor
+    is an admin are refused privately, naming who can; nothing changes."""
+    item = stack.post_item(supplier=f"Guarded {action_id}", submitted_by=STAFF).json()
+    before = guarded(stack)
+    opened = len(stack.slack.calls_to("views.open"))
+    _, key = stack.click(action_id, str(item["id"]), user=OUTSIDER)
+    reply = stack.reply(key)
+    assert f"Only <@{STAFF}> who submitted it, or a ledgerlink admin, can" in reply["text"]
+    assert reply.get("response_type") == "ephemeral"
+    assert guarded(stack) == before
+    assert len(stack.slack.calls_to("views.open")) == opened
+
+
 def test_discard_is_for_the_submitter_or_an_admin(stack):
-    """Discard by someone who neither submitted the item nor is an admin is refused."""
+    """Discard by someone else is refused; by the submitter it discards."""
     item = stack.post_item(supplier="Discard Guard Ltd", submitted_by=STAFF).json()
     _, key = stack.click(ids.DISCARD_ITEM, str(item["id"]), user=OUTSIDER)
-    assert "Only the person who submitted the item" in stack.reply(key)["text"]
+    assert "who submitted it, or a ledgerlink admin" in stack.reply(key)["text"]
     assert stack.item(item["id"])["status"] == "needs_supplier"
     stack.click(ids.DISCARD_ITEM, str(item["id"]), user=STAFF)
     stack.wait_item(item["id"], "discarded")
@@ -255,11 +274,11 @@ HOSTILE = "<!channel> <@U0BOSS|boss> &amp; <https://evil.example|click> *x*"
 
 def test_user_text_is_escaped_in_slack(stack):
     """A hostile supplier name, and hostile words in a command, reach Slack escaped: no
-    mention, channel ping, link or bare ampersand is forged."""
+    mention, channel ping, link, bold or bare ampersand is forged."""
     item = stack.post_item(supplier=HOSTILE).json()
     prompt = stack.prompt(item["id"])
     shown = " ".join([prompt["text"], *mrkdwn_of(blocks_of(prompt))])
-    for raw in ("<!channel>", "<@U0BOSS", "<https://evil"):
+    for raw in ("<!channel>", "<@U0BOSS", "<https://evil", "*x*"):
         assert raw not in shown
     assert "&lt;!channel&gt;" in prompt["text"] and "&amp;" in prompt["text"]
     assert not re.search(r"&(?!amp;|lt;|gt;)", shown)  # no bare ampersand
