@@ -90,7 +90,9 @@ def main(argv: list[str] | None = None, environ=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        config = Config.from_env(environ)
+        # The demo makes up all its settings: a malformed variable it would ignore anyway must
+        # not stop it.
+        config = None if args.command in READS_NO_SETTINGS else Config.from_env(environ)
         return COMMANDS[args.command](args, config)
     except (UsageFailure, ConfigError, SecretKeyError, ManifestError) as error:
         print(f"ledgerlink: {error}", file=sys.stderr)
@@ -186,9 +188,9 @@ def cmd_manifest(args, config: Config) -> int:
     return 0
 
 
-def cmd_demo(args, config: Config) -> int:
-    """The playground never uses the environment's Slack or provider settings: it makes up
-    its own, so it cannot reach a real workspace or accounting system."""
+def cmd_demo(args, config: None) -> int:
+    """The playground never reads the environment's Slack, provider or ledgerlink settings: it
+    makes up its own, so it cannot reach a real workspace or accounting system."""
     from bot import demo  # imported late: only the demo needs the playground
 
     try:
@@ -204,6 +206,7 @@ COMMANDS = {
     "manifest": cmd_manifest,
     "demo": cmd_demo,
 }
+READS_NO_SETTINGS = frozenset({"demo"})
 
 
 def _iso_datetime(value: str) -> datetime:

@@ -41,8 +41,9 @@ CHROMIUM_FLAGS = (
 class DemoProcess:
     """`ledgerlink demo --port 0` in a subprocess, with its output in a log file."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, env: dict[str, str] | None = None):
         self.workdir = workdir
+        self.env = env or {}
         self.db = workdir / "demo.db"
         self.out = workdir / "demo.out"
         self.err = workdir / "demo.err"
@@ -54,7 +55,7 @@ class DemoProcess:
         with self.out.open("ab") as out, self.err.open("ab") as err:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bot", "demo", "--port", "0", "--db", str(self.db)],
-                env={**_base_env(), "PYTHONPATH": str(ROOT)},
+                env={**_base_env(), "PYTHONPATH": str(ROOT), **self.env},
                 cwd=self.workdir,
                 stdout=out,
                 stderr=err,
