@@ -31,6 +31,8 @@ class FakeSlack:
     team_id: str = "T0001"
     team_name: str = "Acme"
     bot_token: str = "xoxb-fake-bot-token-0001"
+    # With token rotation on, oauth.v2.access also gives a refresh token (and an expiry).
+    bot_refresh_token: str | None = None
     users: dict[str, dict] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     responses: list[Call] = field(default_factory=list)
@@ -213,7 +215,13 @@ class FakeSlack:
     def _oauth_access(self, args: dict) -> dict:
         if args.get("code") != "good-code":
             return {"ok": False, "error": "invalid_code"}
+        rotation = (
+            {"refresh_token": self.bot_refresh_token, "expires_in": 43200}
+            if self.bot_refresh_token
+            else {}
+        )
         return {
+            **rotation,
             "ok": True,
             "app_id": "A0001",
             "token_type": "bot",
