@@ -113,9 +113,9 @@ def cmd_serve(args, config: Config) -> int:
         server = Server(runtime.wsgi(), host=args.host, port=args.port)
         socket_mode = None
         if args.socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
+            from bot.socket_mode import socket_mode_handler
 
-            socket_mode = SocketModeHandler(runtime.app, config.slack_app_token)
+            socket_mode = socket_mode_handler(runtime.app, config.slack_app_token)
             socket_mode.connect()
         scheduler = SchedulerThread(runtime.jobs, runtime.clock)
         scheduler.start()

@@ -33,6 +33,8 @@ class FakeSlack:
     bot_token: str = "xoxb-fake-bot-token-0001"
     # With token rotation on, oauth.v2.access also gives a refresh token (and an expiry).
     bot_refresh_token: str | None = None
+    # A FakeSocketMode (tests/fakes/socket_mode.py) answers apps.connections.open.
+    socket_mode: object | None = None
     users: dict[str, dict] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     responses: list[Call] = field(default_factory=list)
@@ -170,6 +172,8 @@ class FakeSlack:
     def _answer(self, method: str, token: str | None, args: dict) -> dict:
         if method == "oauth.v2.access":
             return self._oauth_access(args)
+        if method == "apps.connections.open" and self.socket_mode is not None:
+            return self.socket_mode.connections_open(token)  # the app-level token's method
         if token not in self.tokens:
             return {"ok": False, "error": "invalid_auth" if token else "not_authed"}
         team_id = self.tokens[token]
