@@ -1,7 +1,8 @@
 """Fixtures for the playground: `ledgerlink demo` in a subprocess, and headless Chromium.
 
-Chromium and its driver are Debian's (`apt-get install chromium chromium-driver`; `.ci/run`
-installs them). Selenium is given the driver's path, so it never tries to download one.
+Chromium and its driver are Debian's (`apt-get install chromium chromium-driver`; the test
+command, `bash scripts/test`, installs them). Selenium is given the driver's path, so it never
+tries to download one.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def browser(tmp_path):
     if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
         pytest.fail(
             "the playground's browser test needs Debian's chromium and chromium-driver: "
-            "apt-get install -y chromium chromium-driver"
+            "apt-get install -y chromium chromium-driver (bash scripts/test does it for you)"
         )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service

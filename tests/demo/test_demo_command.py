@@ -197,14 +197,21 @@ def test_connect_sandbox_on_a_server_without_it_says_where_it_lives():
 
 
 def test_the_readme_quick_start_leads_with_the_demo():
-    """The Quick start's first command installs and starts the demo, its second is CI's exact
-    test command, and `ledgerlink serve` is explained between them."""
+    """The Quick start's first command installs and starts the demo, its second is the test
+    command that `.ci/run` runs exactly (and nothing else), and `ledgerlink serve` is
+    explained between them."""
     readme = (ROOT / "README.md").read_text()
     quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     commands = re.findall(r"```sh\n(.+?)\n```", quick_start, re.S)
     assert commands == [
         "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/ledgerlink demo",
-        'python3 -m venv .venv && .venv/bin/pip install -e ".[test]" && .venv/bin/python -m pytest',
+        "bash scripts/test",
     ]
     serve = quick_start.index(".venv/bin/ledgerlink serve")
     assert quick_start.index(commands[0]) < serve < quick_start.index(commands[1])
+    ci = [
+        line
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert ci == ["set -euo pipefail", 'cd "$(dirname "$0")/.."', f"exec {commands[1]}"]
