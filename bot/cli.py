@@ -20,6 +20,7 @@ from bot.config import Config, ConfigError
 from bot.manifest import ManifestError, render_manifest
 from bot.runtime import Runtime
 from bot.scheduler import SchedulerThread, run_due
+from bot.socket_mode import close_socket_mode, socket_mode_handler
 from store import SecretKeyError, open_store
 
 log = logging.getLogger("ledgerlink")
@@ -113,8 +114,6 @@ def cmd_serve(args, config: Config) -> int:
         server = Server(runtime.wsgi(), host=args.host, port=args.port)
         socket_mode = None
         if args.socket_mode:
-            from bot.socket_mode import socket_mode_handler
-
             socket_mode = socket_mode_handler(runtime.app, config.slack_app_token)
             socket_mode.connect()
         scheduler = SchedulerThread(runtime.jobs, runtime.clock)
@@ -126,7 +125,7 @@ def cmd_serve(args, config: Config) -> int:
         )
         server.serve()
         if socket_mode is not None:
-            socket_mode.close()
+            close_socket_mode(socket_mode)
         scheduler.stop()
         log.info("stopped")
     finally:

@@ -145,7 +145,8 @@ def test_a_dropped_socket_reconnects(server, fake_slack, socket_mode):
     the new socket."""
     socket_mode.drop()
     first, second = socket_mode.wait_for_links(2, timeout=5)
-    assert first.closed.is_set() and not second.closed.is_set()
+    assert first.closed.wait(5), "the dropped connection was not let go"
+    assert not second.closed.is_set()
     assert len(fake_slack.calls_to("apps.connections.open")) == 2
     status_is_answered(fake_slack, socket_mode, "s2")
 
