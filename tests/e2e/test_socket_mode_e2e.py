@@ -13,17 +13,8 @@ from handlers import ids
 from tests.conftest import ADMIN
 from tests.fakes.process import ServeProcess
 from tests.fakes.slack_requests import slash_command
-from tests.fakes.socket_mode import FakeSocketMode
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def socket_mode(fake_slack):
-    fake = FakeSocketMode().start()
-    fake_slack.socket_mode = fake
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture

@@ -6,12 +6,10 @@ import logging
 import threading
 import time
 
-import pytest
 from slack_bolt import App
 
 from bot.slack_clients import web_client
 from bot.socket_mode import close_socket_mode, socket_mode_handler
-from tests.fakes.socket_mode import FakeSocketMode
 
 
 class PausingLogger(logging.LoggerAdapter):
@@ -32,14 +30,6 @@ class PausingLogger(logging.LoggerAdapter):
                 assert time.monotonic() < deadline, "the client was not closed"
                 time.sleep(0.01)
         super().info(msg, *args, **kwargs)
-
-
-@pytest.fixture
-def socket_mode(fake_slack):
-    fake = FakeSocketMode().start()
-    fake_slack.socket_mode = fake
-    yield fake
-    fake.stop()
 
 
 def test_closing_as_the_session_thread_starts_still_stops_the_client(fake_slack, socket_mode):
