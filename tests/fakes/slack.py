@@ -3,7 +3,8 @@
 Point the app at it with `SLACK_API_URL=fake.api_url`. It answers the methods ledgerlink uses
 (`auth.test`, `users.info`, `chat.*`, `views.*`, `conversations.open`, `oauth.v2.access`) with
 the shapes Slack documents, and accepts `response_url` posts at `/response/<id>`. Failures can
-be injected per method with `fail_next`.
+be injected per method with `fail_next`. With a `FakeSocketMode` attached (`socket_mode`), it
+also answers `apps.connections.open`.
 """
 
 from __future__ import annotations
