@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
-from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 
 import handlers
@@ -24,6 +23,7 @@ from bot.services import build_deps
 from bot.slack_clients import web_client
 from handlers import messages
 from handlers.deps import Deps
+from store.installations import EncryptedInstallationStore
 
 log = logging.getLogger("ledgerlink")
 
@@ -59,7 +59,7 @@ def create_app(
         name="ledgerlink",
         client=client,
         signing_secret=config.slack_signing_secret or "",
-        oauth_settings=_oauth_settings(config) if config.multi_workspace else None,
+        oauth_settings=_oauth_settings(config, store) if config.multi_workspace else None,
         process_before_response=False,
         logger=logging.getLogger("ledgerlink.bolt"),
         listener_executor=executor,
@@ -78,13 +78,14 @@ def create_app(
     return app
 
 
-def _oauth_settings(config: Config) -> OAuthSettings:
+def _oauth_settings(config: Config, store) -> OAuthSettings:
     return OAuthSettings(
         client_id=config.slack_client_id,
         client_secret=config.slack_client_secret,
         scopes=list(BOT_SCOPES),
-        installation_store=SQLite3InstallationStore(
-            database=config.db_path, client_id=config.slack_client_id
+        # Workspaces' bot tokens are encrypted with the provider tokens' key.
+        installation_store=EncryptedInstallationStore(
+            database=config.db_path, client_id=config.slack_client_id, cipher=store.cipher
         ),
         state_store=SQLite3OAuthStateStore(
             database=config.db_path, expiration_seconds=SLACK_INSTALL_STATE_SECONDS

@@ -20,6 +20,7 @@ from bot.config import Config, ConfigError
 from bot.manifest import ManifestError, render_manifest
 from bot.runtime import Runtime
 from bot.scheduler import SchedulerThread, run_due
+from bot.socket_mode import close_socket_mode, socket_mode_handler
 from store import SecretKeyError, open_store
 
 log = logging.getLogger("ledgerlink")
@@ -90,7 +91,9 @@ def main(argv: list[str] | None = None, environ=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        config = Config.from_env(environ)
+        # The demo makes up all its settings: a malformed variable it would ignore anyway must
+        # not stop it.
+        config = None if args.command in READS_NO_SETTINGS else Config.from_env(environ)
         return COMMANDS[args.command](args, config)
     except (UsageFailure, ConfigError, SecretKeyError, ManifestError) as error:
         print(f"ledgerlink: {error}", file=sys.stderr)
@@ -111,9 +114,7 @@ def cmd_serve(args, config: Config) -> int:
         server = Server(runtime.wsgi(), host=args.host, port=args.port)
         socket_mode = None
         if args.socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            socket_mode = SocketModeHandler(runtime.app, config.slack_app_token)
+            socket_mode = socket_mode_handler(runtime.app, config.slack_app_token)
             socket_mode.connect()
         scheduler = SchedulerThread(runtime.jobs, runtime.clock)
         scheduler.start()
@@ -124,7 +125,7 @@ def cmd_serve(args, config: Config) -> int:
         )
         server.serve()
         if socket_mode is not None:
-            socket_mode.close()
+            close_socket_mode(socket_mode)
         scheduler.stop()
         log.info("stopped")
     finally:
@@ -186,9 +187,9 @@ def cmd_manifest(args, config: Config) -> int:
     return 0
 
 
-def cmd_demo(args, config: Config) -> int:
-    """The playground never uses the environment's Slack or provider settings: it makes up
-    its own, so it cannot reach a real workspace or accounting system."""
+def cmd_demo(args, config: None) -> int:
+    """The playground never reads the environment's Slack, provider or ledgerlink settings: it
+    makes up its own, so it cannot reach a real workspace or accounting system."""
     from bot import demo  # imported late: only the demo needs the playground
 
     try:
@@ -204,6 +205,7 @@ COMMANDS = {
     "manifest": cmd_manifest,
     "demo": cmd_demo,
 }
+READS_NO_SETTINGS = frozenset({"demo"})
 
 
 def _iso_datetime(value: str) -> datetime:

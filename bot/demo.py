@@ -21,6 +21,7 @@ the items API (once per organisation: they carry external ids).
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import sys
@@ -124,6 +125,7 @@ class Samples:
 
 def run(*, port: int = DEFAULT_PORT, db_path: str = DEFAULT_DB, out=None) -> int:
     out = out or sys.stdout
+    _forget_slack_settings(os.environ)
     from bot.server import Server  # waitress: only needed to serve
 
     _check_port(port)
@@ -184,6 +186,14 @@ def run(*, port: int = DEFAULT_PORT, db_path: str = DEFAULT_DB, out=None) -> int
         slack_http.close()
         ledger.store.close()
     return 0
+
+
+def _forget_slack_settings(environ) -> None:
+    """Bolt and slack_sdk fall back on SLACK_* variables for what they are not given (with
+    SLACK_CLIENT_ID and SLACK_CLIENT_SECRET, Bolt even turns on its own OAuth flow); the demo's
+    Slack is the playground, so its process forgets the real ones."""
+    for name in [name for name in environ if name.startswith("SLACK_")]:
+        del environ[name]
 
 
 def _check_port(port: int) -> None:

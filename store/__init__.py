@@ -8,6 +8,7 @@ what they own (one mixin module each); a PostgreSQL backend would implement the 
 from __future__ import annotations
 
 from bot.clock import Clock, SystemClock
+from store import migrations
 from store.admins import AdminQueries
 from store.api_tokens import ApiToken, ApiTokenQueries
 from store.audit import AuditQueries
@@ -16,7 +17,6 @@ from store.database import Database
 from store.items import ItemQueries
 from store.leases import LeaseQueries
 from store.lists import ListQueries
-from store.migrations import MIGRATIONS
 from store.notices import NoticeQueries
 from store.oauth import OAuthQueries
 from store.schedule import ScheduleQueries
@@ -67,5 +67,5 @@ def open_store(path: str, *, secret_key: str | None = None, clock: Clock | None 
     """Open the database at `path`, migrate it, and load the token encryption key."""
     cipher = Cipher(load_cipher(path, secret_key))
     database = Database(path)
-    MIGRATIONS.apply(database.db)
+    migrations.apply(database.db, cipher)
     return Store(database, cipher, clock or SystemClock())

@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from sqlite_utils import Migrations
 
+from store.installations import encrypt_stored_tokens
+from store.secrets import Cipher
+
 MIGRATIONS = Migrations("ledgerlink")
+# Migrations that rewrite secrets need the token key; `apply` hands it to them.
+_CIPHER: ContextVar[Cipher | None] = ContextVar("ledgerlink_migration_cipher", default=None)
+_REWRITE_SECRETS = {"m008_encrypt_slack_tokens"}
+
+
+def apply(db, cipher: Cipher) -> None:
+    """Apply pending migrations; `cipher` encrypts whatever they store."""
+    rewrites = _REWRITE_SECRETS & {migration.name for migration in MIGRATIONS.pending(db)}
+    reset = _CIPHER.set(cipher)
+    try:
+        MIGRATIONS.apply(db)
+    finally:
+        _CIPHER.reset(reset)
+    if rewrites:
+        # The values they replaced must not linger in the write-ahead log either.
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 @MIGRATIONS()
@@ -293,3 +314,14 @@ def m006_rename_provider_oauth_states(db):
     # slack_sdk's SQLite OAuth state store (Slack installs) owns a table named oauth_states in
     # the same database file; ours holds provider logins, so it gets its own name.
     db.executescript("ALTER TABLE oauth_states RENAME TO provider_oauth_states;")
+
+
+@MIGRATIONS()
+def m008_encrypt_slack_tokens(db):
+    # slack_sdk's installation store (multi-workspace mode) kept bot, refresh and user tokens
+    # in clear; store.installations now encrypts them, and this encrypts the rows stored before.
+    cipher = _CIPHER.get()
+    if cipher is None:
+        raise RuntimeError("m008_encrypt_slack_tokens needs the token key: use migrations.apply")
+    db.execute("PRAGMA secure_delete = ON")  # overwrite the clear values, don't just free them
+    encrypt_stored_tokens(db, cipher)

@@ -1,4 +1,5 @@
-"""The key that encrypts provider tokens at rest (Fernet: AES-128-CBC with HMAC-SHA256).
+"""The key that encrypts tokens at rest: provider tokens and Slack installations' tokens
+(Fernet: AES-128-CBC with HMAC-SHA256).
 
 The key comes from LEDGERLINK_SECRET_KEY, or from a key file beside the database that is created
 with mode 0600 on first run. LEDGERLINK_SECRET_KEY may hold several comma-separated keys: the

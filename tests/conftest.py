@@ -9,6 +9,7 @@ from cryptography.fernet import Fernet
 
 from tests.fakes.process import ServeProcess
 from tests.fakes.slack import FakeSlack
+from tests.fakes.socket_mode import FakeSocketMode
 
 PREFIXES = ("SLACK_", "LEDGERLINK_", "XERO_", "QBO_")
 SIGNING_SECRET = "test-signing-secret-8f2a91c4"
@@ -28,6 +29,16 @@ def fake_slack():
     fake = FakeSlack().start()
     fake.add_user(ADMIN, admin=True, name="Alex Admin")
     fake.add_user(STAFF, name="Sam Staff")
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def socket_mode(fake_slack):
+    """Slack's Socket Mode, faked on loopback; the fake Web API's apps.connections.open
+    hands out its URLs."""
+    fake = FakeSocketMode().start()
+    fake_slack.socket_mode = fake
     yield fake
     fake.stop()
 

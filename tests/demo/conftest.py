@@ -1,7 +1,8 @@
 """Fixtures for the playground: `ledgerlink demo` in a subprocess, and headless Chromium.
 
-Chromium and its driver are Debian's (`apt-get install chromium chromium-driver`; `.ci/run`
-installs them). Selenium is given the driver's path, so it never tries to download one.
+Chromium and its driver are Debian's (`apt-get install chromium chromium-driver`; the test
+command, `bash scripts/test`, installs them). Selenium is given the driver's path, so it never
+tries to download one.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ CHROMIUM_FLAGS = (
 class DemoProcess:
     """`ledgerlink demo --port 0` in a subprocess, with its output in a log file."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, env: dict[str, str] | None = None):
         self.workdir = workdir
+        self.env = env or {}
         self.db = workdir / "demo.db"
         self.out = workdir / "demo.out"
         self.err = workdir / "demo.err"
@@ -54,7 +56,7 @@ class DemoProcess:
         with self.out.open("ab") as out, self.err.open("ab") as err:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bot", "demo", "--port", "0", "--db", str(self.db)],
-                env={**_base_env(), "PYTHONPATH": str(ROOT)},
+                env={**_base_env(), "PYTHONPATH": str(ROOT), **self.env},
                 cwd=self.workdir,
                 stdout=out,
                 stderr=err,
@@ -110,7 +112,7 @@ def browser(tmp_path):
     if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
         pytest.fail(
             "the playground's browser test needs Debian's chromium and chromium-driver: "
-            "apt-get install -y chromium chromium-driver"
+            "apt-get install -y chromium chromium-driver (bash scripts/test does it for you)"
         )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service

@@ -153,6 +153,32 @@ def test_a_taken_port_is_a_usage_error(tmp_path):
     assert len(lines) == 1 and lines[0].startswith(f"ledgerlink: --port {port}:")
 
 
+def test_the_demo_reads_no_settings_from_the_environment(tmp_path):
+    """Malformed Slack and ledgerlink variables don't stop the demo, and real-looking Slack
+    app credentials don't switch its Slack app to a real workspace's OAuth installs: a
+    command typed in the playground is still answered with the demo's own token."""
+    demo = DemoProcess(
+        tmp_path,
+        env={
+            "SLACK_BOT_TOKEN": "not-a-bot-token",
+            "SLACK_APP_TOKEN": "not-an-app-token",
+            "SLACK_API_URL": "slack.example.org",
+            "SLACK_SIGNING_SECRET": "a-real-workspace-signing-secret",
+            "SLACK_CLIENT_ID": "111.222",
+            "SLACK_CLIENT_SECRET": "a-real-client-secret",
+            "LEDGERLINK_SECRET_KEY": "hunter2",
+            "LEDGERLINK_SYNC_INTERVAL_HOURS": "soon",
+            "XERO_CLIENT_ID": "an-id-without-its-secret",
+        },
+    ).start()
+    try:
+        playground = Playground(demo)
+        playground.type("/integrations status")
+        playground.wait_for("Not connected")
+    finally:
+        assert demo.stop() == 0
+
+
 def test_the_sandbox_is_never_built_from_settings():
     """Only an explicit SandboxSettings (from the demo) builds the sandbox provider: no
     configuration, however complete, does."""
@@ -171,14 +197,21 @@ def test_connect_sandbox_on_a_server_without_it_says_where_it_lives():
 
 
 def test_the_readme_quick_start_leads_with_the_demo():
-    """The Quick start's first command installs and starts the demo, its second is CI's exact
-    test command, and `ledgerlink serve` is explained between them."""
+    """The Quick start's first command installs and starts the demo, its second is the test
+    command that `.ci/run` runs exactly (and nothing else), and `ledgerlink serve` is
+    explained between them."""
     readme = (ROOT / "README.md").read_text()
     quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     commands = re.findall(r"```sh\n(.+?)\n```", quick_start, re.S)
     assert commands == [
         "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/ledgerlink demo",
-        'python3 -m venv .venv && .venv/bin/pip install -e ".[test]" && .venv/bin/python -m pytest',
+        "bash scripts/test",
     ]
     serve = quick_start.index(".venv/bin/ledgerlink serve")
     assert quick_start.index(commands[0]) < serve < quick_start.index(commands[1])
+    ci = [
+        line
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert ci == ["set -euo pipefail", 'cd "$(dirname "$0")/.."', f"exec {commands[1]}"]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
 from tests.conftest import ADMIN
-from tests.fakes.slack_requests import slash_command
+from tests.fakes.slack_requests import event_callback, slash_command
 
 pytestmark = pytest.mark.e2e
 
@@ -24,10 +27,8 @@ def install_env(serve_env):
     return env
 
 
-def test_install_then_slash_command_uses_the_installed_token(serve, install_env, fake_slack):
-    """/slack/install → Slack's consent (the fake) → /slack/oauth_redirect stores the bot token
-    in the same database; a command from that workspace is then answered with it."""
-    server = serve(**install_env)
+def install(server, fake_slack) -> None:
+    """/slack/install → Slack's consent (the fake) → /slack/oauth_redirect, as a browser."""
     with httpx.Client(base_url=server.url, timeout=10) as browser:
         install = browser.get("/slack/install", follow_redirects=False)
         assert install.status_code in (200, 302)
@@ -58,21 +59,62 @@ def test_install_then_slash_command_uses_the_installed_token(serve, install_env,
         assert done.status_code == 200, done.text
     [access] = fake_slack.calls_to("oauth.v2.access")
     assert access.args["code"] == "good-code"
+
+
+def ask_status(server, fake_slack, key: str) -> None:
     body = slash_command(
         "status",
         user_id=ADMIN,
         team_id=fake_slack.team_id,
-        response_url=fake_slack.response_url("r1"),
+        response_url=fake_slack.response_url(key),
     )
     assert server.post_signed(body).status_code == 200
+
+
+def database_bytes(env) -> bytes:
+    """The database file, its write-ahead log and shared memory, byte for byte."""
+    db = Path(env["LEDGERLINK_DB"])
+    return b"".join(f.read_bytes() for f in db.parent.glob(db.name + "*") if f.suffix != ".key")
+
+
+def test_install_then_slash_command_uses_the_installed_token(serve, install_env, fake_slack):
+    """After an install the database file holds the workspace's bot and refresh tokens only
+    encrypted, and a command from that workspace is answered with the installed token."""
+    fake_slack.bot_refresh_token = "xoxe-1-fake-refresh-token-7d21"
+    server = serve(**install_env)
+    install(server, fake_slack)
+    ask_status(server, fake_slack, "r1")
     assert "Not connected" in fake_slack.wait_for_response("r1").args["text"]
     assert any(
         call.token == fake_slack.bot_token
         for call in fake_slack.calls
         if call.method != "oauth.v2.access"
     )
+    stored = database_bytes(install_env)
+    assert b"slack_bots" in stored  # the installation is in this file
+    assert fake_slack.bot_token.encode() not in stored
+    assert fake_slack.bot_refresh_token.encode() not in stored
     log = server.log()
     assert "slack-client-secret-42a7" not in log and fake_slack.bot_token not in log
+
+
+def test_uninstalling_deletes_the_installed_tokens(serve, install_env, fake_slack):
+    """Slack's app_uninstalled event deletes the workspace's installation rows."""
+    server = serve(**install_env)
+    install(server, fake_slack)
+    db = sqlite3.connect(install_env["LEDGERLINK_DB"])
+    try:
+        assert db.execute("SELECT count(*) FROM slack_bots").fetchone() == (1,)
+        event = event_callback({"type": "app_uninstalled"}, team_id=fake_slack.team_id)
+        response = server.post_signed(event, content_type="application/json")
+        assert response.status_code == 200
+        deadline = time.monotonic() + 10
+        while db.execute("SELECT count(*) FROM slack_installations").fetchone() != (0,):
+            assert time.monotonic() < deadline, "the installation was not deleted"
+            time.sleep(0.05)
+        assert db.execute("SELECT count(*) FROM slack_bots").fetchone() == (0,)
+    finally:
+        db.close()
 
 
 def test_install_with_a_forged_state_is_refused(serve, install_env, fake_slack):

@@ -3,7 +3,8 @@
 Point the app at it with `SLACK_API_URL=fake.api_url`. It answers the methods ledgerlink uses
 (`auth.test`, `users.info`, `chat.*`, `views.*`, `conversations.open`, `oauth.v2.access`) with
 the shapes Slack documents, and accepts `response_url` posts at `/response/<id>`. Failures can
-be injected per method with `fail_next`.
+be injected per method with `fail_next`. With a `FakeSocketMode` attached (`socket_mode`), it
+also answers `apps.connections.open`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ class FakeSlack:
     team_id: str = "T0001"
     team_name: str = "Acme"
     bot_token: str = "xoxb-fake-bot-token-0001"
+    # With token rotation on, oauth.v2.access also gives a refresh token (and an expiry).
+    bot_refresh_token: str | None = None
+    # A FakeSocketMode (tests/fakes/socket_mode.py) answers apps.connections.open.
+    socket_mode: object | None = None
     users: dict[str, dict] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     responses: list[Call] = field(default_factory=list)
@@ -168,6 +173,8 @@ class FakeSlack:
     def _answer(self, method: str, token: str | None, args: dict) -> dict:
         if method == "oauth.v2.access":
             return self._oauth_access(args)
+        if method == "apps.connections.open" and self.socket_mode is not None:
+            return self.socket_mode.connections_open(token)  # the app-level token's method
         if token not in self.tokens:
             return {"ok": False, "error": "invalid_auth" if token else "not_authed"}
         team_id = self.tokens[token]
@@ -213,7 +220,13 @@ class FakeSlack:
     def _oauth_access(self, args: dict) -> dict:
         if args.get("code") != "good-code":
             return {"ok": False, "error": "invalid_code"}
+        rotation = (
+            {"refresh_token": self.bot_refresh_token, "expires_in": 43200}
+            if self.bot_refresh_token
+            else {}
+        )
         return {
+            **rotation,
             "ok": True,
             "app_id": "A0001",
             "token_type": "bot",
