@@ -5,7 +5,8 @@ often finishes before the other begins. These helpers stop each worker at the ex
 where the race is decided, until all of them are there, so every run exercises the race:
 
 * `FileBarrier(directory, parties)` is a barrier for processes that share nothing but a
-  directory: each arrival leaves a file, and waits until `parties` files are there.
+  directory: each arrival leaves a file, and waits until `parties` files are there; `met()`
+  shows afterwards how many workers were at each meeting.
 * `meet_around(obj, method, when, before=, after=)` makes `obj.method(...)` wait at one
   barrier before it runs and at another after, whenever `when(*args, **kwargs)` is true.
 """
@@ -24,20 +25,33 @@ WAIT_SECONDS = 30.0
 
 
 class FileBarrier:
+    """Like `threading.Barrier`, it can be used again and again: each process counts its own
+    waits, and the n-th wait of every process meets in the subdirectory "n"."""
+
     def __init__(self, directory: str | Path, parties: int):
         self.directory = Path(directory)
         self.parties = parties
+        self._waits = 0
 
-    def arrived(self) -> int:
-        return len(list(self.directory.glob("arrived-*")))
+    def arrived(self, generation: int) -> int:
+        return len(list((self.directory / str(generation)).glob("arrived-*")))
+
+    def met(self) -> list[int]:
+        """How many workers arrived at each meeting so far, in order."""
+        generations = sorted(int(path.name) for path in self.directory.iterdir())
+        return [self.arrived(generation) for generation in generations]
 
     def wait(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        (self.directory / f"arrived-{os.getpid()}-{uuid.uuid4().hex}").touch()
+        self._waits += 1
+        meeting = self.directory / str(self._waits)
+        meeting.mkdir(parents=True, exist_ok=True)
+        (meeting / f"arrived-{os.getpid()}-{uuid.uuid4().hex}").touch()
         deadline = time.monotonic() + WAIT_SECONDS
-        while self.arrived() < self.parties:
+        while self.arrived(self._waits) < self.parties:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"only {self.arrived()} of {self.parties} workers arrived")
+                raise TimeoutError(
+                    f"only {self.arrived(self._waits)} of {self.parties} workers arrived"
+                )
             time.sleep(0.005)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from bot.clock import FixedClock
 from bot.config import Config
@@ -73,13 +72,8 @@ def main(db_path: str, secret_key: str, item_id: str, barrier_dir: str) -> int:
     store = open_store(db_path, secret_key=secret_key, clock=FixedClock(NOW))
     try:
         provider = BillCountingProvider()
-        meet_around(
-            store,
-            "move_item",
-            publishing,
-            before=FileBarrier(Path(barrier_dir) / "before", 2),
-            after=FileBarrier(Path(barrier_dir) / "after", 2),
-        )
+        barrier = FileBarrier(barrier_dir, 2)
+        meet_around(store, "move_item", publishing, before=barrier, after=barrier)
         item = item_service(store, provider).publish(int(item_id))
         print(f"bills: {len(provider.bills)}")
         print(f"status: {item.status}")

@@ -18,7 +18,7 @@ from cryptography.fernet import Fernet
 
 from bot.clock import FixedClock
 from store import open_store
-from tests.fakes.rendezvous import meet_around
+from tests.fakes.rendezvous import FileBarrier, meet_around
 from tests.items.publish_worker import BillCountingProvider, item_service, publishing
 from tests.sync.conftest import make_connection
 from tests.sync.fakes import NOW
@@ -86,13 +86,8 @@ def test_two_threads_publishing_one_item_send_one_bill(store):
     item = ready_item(store)
     provider = BillCountingProvider()
     service = item_service(store, provider)
-    meet_around(
-        store,
-        "move_item",
-        publishing,
-        before=threading.Barrier(2, timeout=30),
-        after=threading.Barrier(2, timeout=30),
-    )
+    barrier = threading.Barrier(2, timeout=30)
+    meet_around(store, "move_item", publishing, before=barrier, after=barrier)
     results = []
     threads = [
         threading.Thread(target=lambda: results.append(service.publish(item.id))) for _ in range(2)
@@ -133,5 +128,6 @@ def test_two_processes_publishing_one_item_send_one_bill(store, tmp_path, secret
     assert [worker.returncode for worker in workers] == [0, 0], outputs
     bills = sorted(int(out.split("bills: ")[1].split()[0]) for out, _ in outputs)
     assert bills == [0, 1], outputs
+    assert FileBarrier(tmp_path / "barrier", 2).met() == [2, 2]  # they did meet, twice
     assert store.item(item.id).status == "published"
     assert statuses(store, item.id) == ["received", "ready", "publishing", "published"]
