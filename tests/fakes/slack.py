@@ -3,8 +3,9 @@
 Point the app at it with `SLACK_API_URL=fake.api_url`. It answers the methods ledgerlink uses
 (`auth.test`, `users.info`, `chat.*`, `views.*`, `conversations.open`, `oauth.v2.access`) with
 the shapes Slack documents, and accepts `response_url` posts at `/response/<id>`. Failures can
-be injected per method with `fail_next`. With a `FakeSocketMode` attached (`socket_mode`), it
-also answers `apps.connections.open`.
+be injected per method with `fail_next`, and a slow Slack played with `hold` (the next call of
+a method is recorded, then its answer waits until the test releases it). With a
+`FakeSocketMode` attached (`socket_mode`), it also answers `apps.connections.open`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ class Call:
 
 
 @dataclass
+class Hold:
+    """A held call: `hit` is set once it arrived; it is answered once `release` is set."""
+
+    hit: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass
 class FakeSlack:
     team_id: str = "T0001"
     team_name: str = "Acme"
@@ -44,6 +53,7 @@ class FakeSlack:
         self._lock = threading.RLock()
         self._ts = itertools.count(1)
         self._failures: dict[str, list[dict]] = {}
+        self._holds: dict[str, list[Hold]] = {}
         self.tokens = {self.bot_token: self.team_id}
         fake = self
 
@@ -110,6 +120,13 @@ class FakeSlack:
                 {"error": error, "status": status, "retry_after": retry_after}
             )
 
+    def hold(self, method: str) -> Hold:
+        """Make the next call of `method` wait for `release` before it is answered."""
+        held = Hold()
+        with self._lock:
+            self._holds.setdefault(method, []).append(held)
+        return held
+
     # -- inspection ------------------------------------------------------------------------
 
     def calls_to(self, method: str) -> list[Call]:
@@ -163,6 +180,10 @@ class FakeSlack:
                 if self._failures.get(method)
                 else None
             )
+            held = self._holds[method].pop(0) if self._holds.get(method) else None
+        if held is not None:
+            held.hit.set()
+            held.release.wait(30)
         if failure:
             headers = {"Retry-After": str(failure["retry_after"])} if failure["retry_after"] else {}
             body = {"ok": False, "error": failure["error"] or "internal_error"}
