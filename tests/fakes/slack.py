@@ -8,11 +8,12 @@ a method is recorded, then its answer waits until the test releases it). With a
 `FakeSocketMode` attached (`socket_mode`), it also answers `apps.connections.open`.
 
 Like Slack, it refuses what Slack refuses, so a bad message fails the test that sent it:
-messages (`chat.*` and response URLs) and views are validated with `slack_sdk.models`, through
-the playground's checks (`invalid_blocks`, `no_text`; views `invalid_arguments`; a response URL
-answers 400), and `chat.update` only changes a message it posted (`channel_not_found` for a
-channel it never posted in, `message_not_found` for an unknown `ts`). Refused calls are
-recorded in `calls` like the others, with their error in `refused`.
+messages (`chat.postMessage`, `chat.postEphemeral`, `chat.update`, response URLs) and views
+are validated with `slack_sdk.models`, through the playground's checks (`invalid_blocks`,
+`no_text`; views `invalid_arguments`; a response URL answers 400), and `chat.update` only
+changes a message it posted (`channel_not_found` for a channel it never posted in,
+`message_not_found` for an unknown `ts`). Refused calls are recorded in `calls` like the
+others, with their error in `refused`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from urllib.parse import parse_qsl, urlsplit
 from bot.playground.slack_workspace import SlackApiError, message_content, view_definition
 from tests.fakes.loopback import QueueingServer
 
+MESSAGE_METHODS = ("chat.postMessage", "chat.postEphemeral", "chat.update")
 VIEW_METHODS = ("views.open", "views.publish", "views.update", "views.push")
 MALFORMED = frozenset({"invalid_blocks", "invalid_blocks_format", "invalid_arguments", "no_text"})
 
@@ -240,7 +242,7 @@ class FakeSlack:
         if token not in self.tokens:
             return {"ok": False, "error": "invalid_auth" if token else "not_authed"}
         team_id = self.tokens[token]
-        if method.startswith("chat.") and (error := self._refusal(lambda: message_content(args))):
+        if method in MESSAGE_METHODS and (error := self._refusal(lambda: message_content(args))):
             return error
         if method in VIEW_METHODS and (error := self._refusal(lambda: view_definition(args, None))):
             return error
