@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import functools
+import logging
 import secrets
 
 from slack_bolt.listener.builtins import TokenRevocationListeners
 
 from handlers.deps import Deps
 from handlers.home import publish_home
+
+log = logging.getLogger("ledgerlink.events")
 
 # Slack redelivers an unanswered event three times within about five minutes.
 EVENT_MEMORY_SECONDS = 6 * 3600
@@ -28,7 +31,10 @@ def first_delivery(body: dict, deps: Deps) -> bool:
     if not isinstance(event_id, str) or not event_id:
         return True
     owner = secrets.token_hex(8)
-    return deps.store.claim_lease(f"slack-event:{event_id}", owner, EVENT_MEMORY_SECONDS)
+    if deps.store.claim_lease(f"slack-event:{event_id}", owner, EVENT_MEMORY_SECONDS):
+        return True
+    log.info("event %s was delivered again; it was already handled", event_id)
+    return False
 
 
 def handle_app_uninstalled(

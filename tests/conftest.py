@@ -31,6 +31,7 @@ def fake_slack():
     fake.add_user(STAFF, name="Sam Staff")
     yield fake
     fake.stop()
+    fake.assert_nothing_malformed()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ with the fake Slack server and loopback fake Xero / QuickBooks servers."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import httpx
@@ -267,7 +266,10 @@ def test_hostile_organisation_name_is_escaped_everywhere(server, fake_slack, xer
     chat = Chat(server, fake_slack)
     page = connect(chat)
     assert "<script>" not in page.text and "&lt;script&gt;" in page.text
-    time.sleep(0.2)
+    announced = fake_slack.wait_for(
+        lambda f: next((r for r in f.responses if "Connected to" in r.args.get("text", "")), None)
+    )
+    assert "&lt;!channel&gt;" in announced.args["text"]
     for response in fake_slack.responses:
         assert "<!channel>" not in str(response.args)
 

@@ -476,14 +476,15 @@ def test_unanswered_prompt_is_reminded_once(workspace, fake_slack, serve_env):
     item = post_item(chat, token, supplier="Forgotten Fabrics", submitted_by=STAFF).json()
     prompt_for(fake_slack, item["id"])
 
-    def tick(at: str) -> None:
-        subprocess.run(
+    def tick(at: str) -> str:
+        return subprocess.run(
             [sys.executable, "-m", "bot", "tick", "--now", at],
             env={**serve_env, "PATH": "/usr/bin:/bin"},
             check=True,
             capture_output=True,
+            text=True,
             timeout=60,
-        )
+        ).stdout
 
     def reminders():
         return [
@@ -496,8 +497,8 @@ def test_unanswered_prompt_is_reminded_once(workspace, fake_slack, serve_env):
     found = fake_slack.wait_for(lambda f: len(reminders()) >= 2 and reminders())
     assert {c.args["channel"] for c in found} == {"C0001", f"D{STAFF[1:]}"}
     assert any(c.args.get("thread_ts") for c in found)
-    tick("2099-01-02T00:00:00Z")
-    time.sleep(0.3)
+    # The tick posts before it exits, so once it has said it did nothing, nothing was sent.
+    assert "prompt-reminders: 0 done" in tick("2099-01-02T00:00:00Z")
     assert len(reminders()) == 2
 
 

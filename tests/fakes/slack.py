@@ -3,8 +3,17 @@
 Point the app at it with `SLACK_API_URL=fake.api_url`. It answers the methods ledgerlink uses
 (`auth.test`, `users.info`, `chat.*`, `views.*`, `conversations.open`, `oauth.v2.access`) with
 the shapes Slack documents, and accepts `response_url` posts at `/response/<id>`. Failures can
-be injected per method with `fail_next`. With a `FakeSocketMode` attached (`socket_mode`), it
-also answers `apps.connections.open`.
+be injected per method with `fail_next`, and a slow Slack played with `hold` (the next call of
+a method is recorded, then its answer waits until the test releases it). With a
+`FakeSocketMode` attached (`socket_mode`), it also answers `apps.connections.open`.
+
+Like Slack, it refuses what Slack refuses, so a bad message fails the test that sent it:
+messages (`chat.postMessage`, `chat.postEphemeral`, `chat.update`, response URLs) and views
+are validated with `slack_sdk.models`, through the playground's checks (`invalid_blocks`,
+`no_text`; views `invalid_arguments`; a response URL answers 400), and `chat.update` only
+changes a message it posted (`channel_not_found` for a channel it never posted in,
+`message_not_found` for an unknown `ts`). Refused calls are recorded in `calls` like the
+others, with their error in `refused`.
 """
 
 from __future__ import annotations
@@ -17,7 +26,12 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
+from bot.playground.slack_workspace import SlackApiError, message_content, view_definition
 from tests.fakes.loopback import QueueingServer
+
+MESSAGE_METHODS = ("chat.postMessage", "chat.postEphemeral", "chat.update")
+VIEW_METHODS = ("views.open", "views.publish", "views.update", "views.push")
+MALFORMED = frozenset({"invalid_blocks", "invalid_blocks_format", "invalid_arguments", "no_text"})
 
 
 @dataclass
@@ -25,6 +39,14 @@ class Call:
     method: str
     token: str | None
     args: dict
+
+
+@dataclass
+class Hold:
+    """A held call: `hit` is set once it arrived; it is answered once `release` is set."""
+
+    hit: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -39,11 +61,14 @@ class FakeSlack:
     users: dict[str, dict] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     responses: list[Call] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (method or key, error)
 
     def __post_init__(self):
         self._lock = threading.RLock()
         self._ts = itertools.count(1)
         self._failures: dict[str, list[dict]] = {}
+        self._holds: dict[str, list[Hold]] = {}
+        self._posted: dict[str, set[str]] = {}  # channel -> ts of the messages posted there
         self.tokens = {self.bot_token: self.team_id}
         fake = self
 
@@ -110,7 +135,22 @@ class FakeSlack:
                 {"error": error, "status": status, "retry_after": retry_after}
             )
 
+    def hold(self, method: str) -> Hold:
+        """Make the next call of `method` wait for `release` before it is answered."""
+        held = Hold()
+        with self._lock:
+            self._holds.setdefault(method, []).append(held)
+        return held
+
     # -- inspection ------------------------------------------------------------------------
+
+    def assert_nothing_malformed(self) -> None:
+        """Fail if Slack would have refused a message or view the app built (the app may
+        only log such a refusal, so a test that does not look at the message would pass)."""
+        with self._lock:
+            malformed = [refusal for refusal in self.refused if refusal[1] in MALFORMED]
+            self.refused.clear()
+        assert malformed == [], f"Slack refused what the app built: {malformed}"
 
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
@@ -148,9 +188,16 @@ class FakeSlack:
             token = auth[7:]
         token = token or args.pop("token", None)
         if path.startswith("/response/"):
+            key = path.rsplit("/", 1)[1]
+            error = self._refusal(lambda: message_content(args, allow_empty=True))
             with self._lock:
-                self.responses.append(Call(path.rsplit("/", 1)[1], None, args))
-            self._reply(request, 200, "ok", content_type="text/plain")
+                self.responses.append(Call(key, None, args))
+                if error:
+                    self.refused.append((key, error["error"]))
+            if error:
+                self._reply(request, 400, error["error"], content_type="text/plain")
+            else:
+                self._reply(request, 200, "ok", content_type="text/plain")
             return
         if not path.startswith("/api/"):
             self._reply(request, 404, {"ok": False, "error": "not_found"})
@@ -163,12 +210,29 @@ class FakeSlack:
                 if self._failures.get(method)
                 else None
             )
+            held = self._holds[method].pop(0) if self._holds.get(method) else None
+        if held is not None:
+            held.hit.set()
+            held.release.wait(30)
         if failure:
             headers = {"Retry-After": str(failure["retry_after"])} if failure["retry_after"] else {}
             body = {"ok": False, "error": failure["error"] or "internal_error"}
             self._reply(request, failure["status"], body, headers=headers)
             return
-        self._reply(request, 200, self._answer(method, token, args))
+        answer = self._answer(method, token, args)
+        if not answer["ok"]:
+            with self._lock:
+                self.refused.append((method, answer["error"]))
+        self._reply(request, 200, answer)
+
+    @staticmethod
+    def _refusal(check) -> dict | None:
+        """None if `check()` passes Slack's validation, else Slack's error answer."""
+        try:
+            check()
+        except SlackApiError as error:
+            return {"ok": False, "error": error.error, **error.extra}
+        return None
 
     def _answer(self, method: str, token: str | None, args: dict) -> dict:
         if method == "oauth.v2.access":
@@ -178,6 +242,10 @@ class FakeSlack:
         if token not in self.tokens:
             return {"ok": False, "error": "invalid_auth" if token else "not_authed"}
         team_id = self.tokens[token]
+        if method in MESSAGE_METHODS and (error := self._refusal(lambda: message_content(args))):
+            return error
+        if method in VIEW_METHODS and (error := self._refusal(lambda: view_definition(args, None))):
+            return error
         if method == "auth.test":
             return {
                 "ok": True,
@@ -194,6 +262,8 @@ class FakeSlack:
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
         if method == "chat.postMessage":
             ts = f"{1700000000 + next(self._ts)}.000100"
+            with self._lock:
+                self._posted.setdefault(args.get("channel"), set()).add(ts)
             return {
                 "ok": True,
                 "channel": args.get("channel"),
@@ -203,6 +273,12 @@ class FakeSlack:
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
         if method == "chat.update":
+            with self._lock:
+                posted = self._posted.get(args.get("channel"))
+            if posted is None:
+                return {"ok": False, "error": "channel_not_found"}
+            if args.get("ts") not in posted:
+                return {"ok": False, "error": "message_not_found"}
             return {
                 "ok": True,
                 "channel": args.get("channel"),

@@ -107,3 +107,11 @@ def test_a_full_quickbooks_flow_logs_no_tokens(qbo, fake_qbo_server, clock, capl
     ]
     reprs = [repr(o) for o in (grant, tokens.current(), session, qbo, qbo.oauth, supplier)]
     assert_no_secrets(caplog.text + "\n".join(reprs) + str(raised.value), secrets)
+    for step in (  # the flow really did log each step that handles a token
+        "QuickBooks answered 401; refreshing the access token once",
+        "QuickBooks tokens refreshed",
+        "QuickBooks access token is about to lapse; refreshing",
+        "/oauth2/v1/tokens/bearer",
+        "/v2/oauth2/tokens/revoke",
+    ):
+        assert step in caplog.text

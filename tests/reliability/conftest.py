@@ -26,7 +26,8 @@ def stack(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _calm(request):
-    """Each test starts with no fault left over from the one before."""
+    """Each test starts with no fault left over from the one before, and ends with nothing
+    the app built refused by Slack."""
     yield
     for name in ("stack", "crash_stack"):
         if name in request.fixturenames:
@@ -35,3 +36,4 @@ def _calm(request):
             running.quickbooks_net.clear()
             with running.slack._lock:
                 running.slack._failures.clear()
+            running.slack.assert_nothing_malformed()

@@ -97,39 +97,63 @@ def test_killed_between_sending_the_bill_and_recording_it(crash_stack):
 
 def test_requests_wait_while_another_writer_holds_the_database(crash_stack):
     """Another connection holds a write transaction (BEGIN IMMEDIATE) for 1.5 s: API
-    submissions, slash commands and the health check wait for it and then succeed."""
+    submissions and a slash command's reply, all sent meanwhile, wait for it and then
+    succeed, while Slack still gets its acknowledgement and the health check (a read) its
+    answer during the lock."""
     stack = crash_stack
     token = stack.api_token()
     blocker = sqlite3.connect(stack.db_path, isolation_level=None, timeout=5)
     blocker.execute("BEGIN IMMEDIATE")
-    results: list = []
+    held_from = time.monotonic()
+    sent: list[str] = []
+    answers: list[tuple[str, int, float]] = []  # (what, HTTP status, when)
+
+    def trace(event: str, info: dict) -> None:
+        if event == "http11.send_request_body.complete":
+            sent.append(event)
 
     def submit(n: int) -> None:
         response = stack.http.post(
             f"{stack.url}/api/items",
             json={"supplier": f"Locked Out {n}", "date": "2026-11-21", "total": f"{n}.50"},
             headers={"Authorization": f"Bearer {token}"},
+            extensions={"trace": trace},
         )
-        results.append(response.status_code)
+        answers.append(("api", response.status_code, time.monotonic()))
 
     def command() -> None:
-        results.append(200 if stack.command("status")["text"] else 0)
+        key = stack.command("status", wait=False)  # asserts the acknowledgement was a 200
+        answers.append(("ack", 200, time.monotonic()))
+        reply = stack.reply(key, timeout=30)
+        answers.append(("reply", 200 if reply["text"] else 0, time.monotonic()))
 
     def health() -> None:
-        results.append(stack.http.get(f"{stack.url}/healthz").status_code)
+        answers.append(("health", stack.http.get(f"{stack.url}/healthz").status_code, 0.0))
 
     threads = [threading.Thread(target=submit, args=(n,)) for n in range(8)]
     threads += [threading.Thread(target=command), threading.Thread(target=health)]
-    started = time.monotonic()
     for thread in threads:
         thread.start()
-    time.sleep(1.5)
+    wait_until(
+        lambda: len(sent) == 8 and {"ack", "health"} <= {what for what, _, _ in answers},
+        "the submissions to be sent, and the command and health check to be answered",
+    )
+    time.sleep(max(0.0, 1.5 - (time.monotonic() - held_from)))  # the other writer's 1.5 s
+    answered_while_locked = sorted(what for what, _, _ in answers)
+    released = time.monotonic()
     blocker.execute("COMMIT")
     blocker.close()
     for thread in threads:
         thread.join(30)
-    assert sorted(results) == [200, 200] + [201] * 8
-    assert time.monotonic() - started >= 1.5
+
+    assert answered_while_locked == ["ack", "health"]
+    assert sorted((what, code) for what, code, _ in answers) == [
+        ("ack", 200),
+        *[("api", 201)] * 8,
+        ("health", 200),
+        ("reply", 200),
+    ]
+    assert all(when >= released for what, _, when in answers if what in ("api", "reply"))
     names = {name for (name,) in stack.rows("SELECT supplier_name FROM items")}
     assert {f"Locked Out {n}" for n in range(8)} <= names
     assert "database is locked" not in stack.log()

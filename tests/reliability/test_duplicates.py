@@ -12,7 +12,7 @@ import pytest
 
 from handlers import ids
 from tests.conftest import ADMIN, STAFF
-from tests.reliability.stack import blocks_of, element
+from tests.reliability.stack import blocks_of, element, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -54,11 +54,12 @@ def test_redelivered_events_act_once(stack, kind):
     if kind == "tokens_revoked":
         event["tokens"] = {"bot": ["UBOT"]}
     deliver(stack, event, team, f"Ev{kind}")
-    time.sleep(0.3)
+    wait_until(lambda: audit(stack, team, kind) == 1, f"the {kind} event to be handled")
     first = stack.rows("SELECT uninstalled_at FROM workspaces WHERE team_id = ?", (team,))
     for retry in (1, 2):
         deliver(stack, event, team, f"Ev{kind}", retry=retry)
-    time.sleep(0.3)
+    again = f"event Ev{kind} was delivered again; it was already handled"
+    wait_until(lambda: stack.log().count(again) == 2, "both redeliveries to be handled")
     assert audit(stack, team, kind) == 1
     assert stack.rows("SELECT uninstalled_at FROM workspaces WHERE team_id = ?", (team,)) == first
 

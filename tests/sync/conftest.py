@@ -115,4 +115,6 @@ def fake_slack(_shared_slack):
         _shared_slack.calls.clear()
         _shared_slack.responses.clear()
         _shared_slack._failures.clear()
-    return _shared_slack
+        _shared_slack.refused.clear()
+    yield _shared_slack
+    _shared_slack.assert_nothing_malformed()

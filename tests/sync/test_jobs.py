@@ -235,6 +235,26 @@ def test_a_reminder_that_could_not_be_delivered_is_retried(deps, connection, clo
     assert len(texts(fake_slack)) == 2  # the refused post, then the retry
 
 
+def test_a_notice_is_claimed_once_and_again_only_for_a_due_retry(store, connection, clock):
+    """The first claim wins; a claim while the notice is being sent, or after it was sent,
+    is refused; a failed send may be claimed again once its retry is due, and not before."""
+
+    def claim() -> bool:
+        return store.claim_notice(connection.id, "expiry_reminder", "k")
+
+    assert claim() is True
+    assert claim() is False  # still being sent by the first claimer
+    retry_at = store.notice_failed(connection.id, "expiry_reminder", "k")
+    assert claim() is False  # failed, but not due yet
+    clock.set(retry_at)
+    assert claim() is True
+    assert claim() is False  # the retry is being sent
+    store.notice_sent(connection.id, "expiry_reminder", "k")
+    clock.set(retry_at + timedelta(days=1))
+    assert claim() is False
+    assert store.notice_state(connection.id, "expiry_reminder", "k") == "sent"
+
+
 # -- expiry -------------------------------------------------------------------------------------
 
 

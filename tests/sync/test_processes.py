@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from tests.conftest import ADMIN
+from tests.fakes.rendezvous import FileBarrier
 from tests.sync.conftest import make_connection
 
 CONNECTIONS = 12
@@ -29,9 +30,9 @@ def tick_env(fake_slack, db_path, secret_key) -> dict[str, str]:
     }
 
 
-def start_tick(env, now) -> subprocess.Popen:
+def start_tick(env, now, *, runner: tuple[str, ...] = ("bot",)) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "bot", "tick", "--now", now.isoformat()],
+        [sys.executable, "-m", *runner, "tick", "--now", now.isoformat()],
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -50,9 +51,10 @@ def channel_posts(fake_slack) -> list[str]:
 
 
 def test_ticks_in_parallel_processes_send_each_reminder_once(
-    store, fake_slack, db_path, secret_key
+    store, fake_slack, db_path, secret_key, tmp_path
 ):
-    """Three `tick` processes racing on one database post each reminder exactly once."""
+    """Three `tick` processes that all check and all claim every reminder at the same moment
+    (a barrier before and after each claim) post each reminder exactly once."""
     connections = [
         make_connection(store, team_id=f"T{n:04d}", tenant_name=f"Org {n}")
         for n in range(1, CONNECTIONS + 1)
@@ -60,10 +62,16 @@ def test_ticks_in_parallel_processes_send_each_reminder_once(
     store.database.execute("UPDATE connections SET channel_id = 'C' || id")
     env = tick_env(fake_slack, db_path, secret_key)
     moment = connections[0].expires_at - timedelta(days=7)
+    barrier = tmp_path / "barrier"
 
-    results = [finish(p) for p in [start_tick(env, moment) for _ in range(3)]]
+    # Each racer is `ledgerlink tick` held at the barrier around each reminder claim.
+    racer = ("tests.sync.tick_worker", str(barrier), "3")
+    racers = [start_tick(env, moment, runner=racer) for _ in range(3)]
+    results = [finish(p) for p in racers]
 
     assert [code for code, _, _ in results] == [0, 0, 0], results
+    # They overlapped: all three were at the barrier before and after every reminder's claim.
+    assert FileBarrier(barrier, 3).met() == [3] * (2 * CONNECTIONS)
     sent = sum(int(out.split("expiry-reminders: ")[1].split()[0]) for _, out, _ in results)
     assert sent == CONNECTIONS
     posted = channel_posts(fake_slack)

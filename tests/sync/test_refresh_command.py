@@ -9,7 +9,7 @@ from __future__ import annotations
 from slack_bolt.request import BoltRequest
 from slack_sdk.models.blocks import Block
 
-from providers.base import ProviderUnavailable
+from providers.base import LIST_KINDS, ProviderUnavailable
 from tests.conftest import ADMIN, SIGNING_SECRET, STAFF
 from tests.fakes.slack_requests import signed_headers, slash_command
 
@@ -88,6 +88,8 @@ def test_admins_can_ask_for_a_full_refresh(app, provider, connection, fake_slack
     """An admin's `refresh full` fetches every list whole, even with cursors stored."""
     provider.put("supplier", "s1", "Acme")
     app.deps.sync.run(connection.id)
+    stored = {kind: app.deps.store.list_cursor(connection.id, kind) for kind in LIST_KINDS}
+    assert None not in stored.values()  # a plain refresh would fetch only what changed
     provider.calls.clear()
 
     refresh(app, fake_slack, "refresh full", user=ADMIN)
@@ -95,7 +97,7 @@ def test_admins_can_ask_for_a_full_refresh(app, provider, connection, fake_slack
     first, final = replies(fake_slack, count=2)
     assert first["text"] == ":arrows_counterclockwise: Refreshing all Xero data for *Acme Ltd*…"
     assert final["text"].startswith(":white_check_mark: Full refresh of Xero data")
-    assert all(call[2] is None for call in provider.fetches())
+    assert provider.fetches() == [("fetch_list", kind, None) for kind in LIST_KINDS]
     assert app.deps.store.audit_entries(fake_slack.team_id)[0]["action"] == "refresh_full"
 
 

@@ -186,3 +186,35 @@ def test_settings_default_and_roundtrip(store):
     assert store.settings("T9").bill_status == "AUTHORISED"
     with pytest.raises(ValueError):
         store.save_settings("T9", Settings(bill_status="PAID"))
+
+
+def test_rotated_keys_read_old_tokens_and_write_with_the_new_key(tmp_path):
+    """Tokens written under key A are read after rotating to "B,A", are re-encrypted under B
+    when written again, and once every key that wrote them is gone the store says plainly
+    that it cannot decrypt them."""
+    path = str(tmp_path / "l.db")
+    key_a, key_b = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    with_a = open_store(path, secret_key=key_a, clock=FixedClock(NOW))
+    connection = connect(with_a, "access-under-a", "refresh-under-a")
+    with_a.close()
+
+    rotated = open_store(path, secret_key=f"{key_b},{key_a}", clock=FixedClock(NOW))
+    used = rotated.connection_tokens(connection.id)
+    assert (used.access_token, used.refresh_token) == ("access-under-a", "refresh-under-a")
+    rotated.refresh_connection_tokens(
+        connection.id, used, lambda current: tokens("access-under-b", "refresh-under-b")
+    )
+    stored = rotated.database.row(
+        "SELECT access_token, refresh_token FROM connections WHERE id = ?", (connection.id,)
+    )
+    rotated.close()
+    only_b = Fernet(key_b.encode())
+    assert only_b.decrypt(stored["access_token"].encode()) == b"access-under-b"
+    assert only_b.decrypt(stored["refresh_token"].encode()) == b"refresh-under-b"
+
+    lost = open_store(path, secret_key=Fernet.generate_key().decode(), clock=FixedClock(NOW))
+    try:
+        with pytest.raises(SecretKeyError, match="cannot be decrypted with the configured key"):
+            lost.connection_tokens(connection.id)
+    finally:
+        lost.close()
