@@ -278,8 +278,9 @@ def test_a_name_taken_by_a_customer_is_a_validation_failure(qbo_session):
 
 
 def test_create_bill_posts_expense_lines_with_mapped_accounts(qbo_session, fake_qbo_server):
-    """A bill is POSTed with the vendor, dates, DocNumber, currency, tax-inclusive flag, account
-    codes mapped to account ids, a class per line and the location on the bill."""
+    """A bill is POSTed with the vendor, dates, DocNumber, currency, account codes mapped to
+    account ids, a class per line and the location on the bill; the fake company is in the US,
+    so no GlobalTaxCalculation is sent (Intuit: not applicable to US companies)."""
     lines = (
         BillLine(
             "Lunch",
@@ -309,7 +310,6 @@ def test_create_bill_posts_expense_lines_with_mapped_accounts(qbo_session, fake_
         "DueDate": "2025-03-31",
         "DocNumber": "R-1001",
         "CurrencyRef": {"value": "USD"},
-        "GlobalTaxCalculation": "TaxInclusive",
         "DepartmentRef": {"value": "1"},
         "Line": [
             {
@@ -357,7 +357,7 @@ def test_sandbox_bills_link_to_the_sandbox_app(
 
 def test_unknown_account_codes_and_mixed_locations_are_refused(qbo_session, fake_qbo_server):
     """A code no account has, or lines naming two locations, fail before anything is posted."""
-    with pytest.raises(ValidationFailed, match="no account with code 9999"):
+    with pytest.raises(ValidationFailed, match="no account with number or name 9999"):
         qbo_session.create_bill(
             Bill(
                 supplier_id="56",
