@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from providers import xero
 from providers.base import (
     Bill,
     BillLine,
@@ -24,7 +25,6 @@ from providers.base import (
     tracking_ref,
 )
 from providers.http import make_cursor
-from providers import xero
 from providers.xero import XeroProvider, parse_xero_date
 from tests.providers import fake_xero, xero_spec
 from tests.providers.conftest import MemoryTokenStore, token_set
