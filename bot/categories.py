@@ -4,7 +4,8 @@ People name an account the way their accounting software shows it: by code where
 codes (Xero: "400"), by name where it mostly has none (QuickBooks: "Supplies"), or by the id an
 integration handed them. `resolve_category` accepts all three, for every provider: the code
 (case-insensitive), then the provider's id, then the name compared without case, accents or
-punctuation ("Café supplies", "cafe-supplies" and "CAFE SUPPLIES" are one name). A name two
+punctuation ("Café supplies", "cafe-supplies" and "CAFE SUPPLIES" are one name; "&" reads as
+"and"). A name two
 accounts share
 is ambiguous and refused with both listed; an archived account or one that is not for expenses
 is refused by name; an unknown category is refused with the closest expense accounts' names.
@@ -47,8 +48,8 @@ class Resolution:
 
 
 def normalize(text: str) -> str:
-    """Lower case, no accents, punctuation as spaces, spaces collapsed."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """Lower case, no accents, "&" as "and", other punctuation as spaces, spaces collapsed."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("&", " and "))
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
     return " ".join(_NOT_WORD.sub(" ", bare).split())
 

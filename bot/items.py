@@ -121,8 +121,17 @@ class ItemService:
             thread_ts=thread_ts,
         )
         if created:
+            if category_account_id:
+                self._note_category(item, category_account_id)
             item = self.triage(item)
         return item, created
+
+    def _note_category(self, item, account_id: str) -> None:
+        """Keep, in the item's history, what the typed category was taken to mean."""
+        connection = self.store.current_connection(item.team_id)
+        record = connection and self.store.list_record(connection.id, "account", account_id)
+        account = categories.label(record) if record else account_id
+        self.store.note_item(item.id, f"category “{item.category}” is the account {account}")
 
     def check_category(self, team_id: str, category: str | None) -> categories.Resolution | None:
         """Resolve a submitted category against the workspace's synced chart of accounts.
@@ -168,6 +177,7 @@ class ItemService:
             if resolved.error:
                 return self._fail(item, resolved.error, from_status="received")
             item = self.store.update_item(item.id, category_account_id=resolved.account.remote_id)
+            self._note_category(item, resolved.account.remote_id)
         rule = self.store.supplier_rule(connection.id, match_key(item.supplier_name))
         if rule is not None:
             return self._ready(
