@@ -12,8 +12,11 @@ import uuid
 import httpx
 import pytest
 
+from handlers import ids
+from tests.conftest import ADMIN
 from tests.e2e.chat import Chat, connect, db_rows
 from tests.e2e.test_items_e2e import get_item, item_status, post_item, wait_until
+from tests.fakes.slack_requests import interactive
 from tests.providers.fake_quickbooks import fault
 
 pytestmark = pytest.mark.e2e
@@ -341,3 +344,38 @@ def test_quickbooks_reads_each_list_once_per_sync(qbo_server, quickbooks, serve_
         "cdc Class,Department": 1,
         "cdc PaymentMethod": 1,
     }
+
+
+def test_the_slack_form_shows_an_unknown_category_on_its_field(xero_workspace, fake_slack):
+    """Submitting the form with a category no account matches keeps the form open with the
+    error (and the closest names) on the Category field; a name that matches is accepted."""
+    chat, _ = xero_workspace
+
+    def submit(category: str) -> httpx.Response:
+        values = {
+            ids.ITEM_SUPPLIER_BLOCK: {ids.ITEM_SUPPLIER: {"value": "Costa Coffee Ltd"}},
+            ids.ITEM_DATE_BLOCK: {ids.ITEM_DATE: {"selected_date": "2026-11-20"}},
+            ids.ITEM_TOTAL_BLOCK: {ids.ITEM_TOTAL: {"value": "9.50"}},
+            ids.ITEM_CATEGORY_BLOCK: {ids.ITEM_CATEGORY: {"value": category}},
+        }
+        payload = {
+            "type": "view_submission",
+            "team": {"id": fake_slack.team_id},
+            "user": {"id": ADMIN, "team_id": fake_slack.team_id},
+            "api_app_id": "A0001",
+            "trigger_id": "1.2.3",
+            "view": {
+                "type": "modal",
+                "callback_id": ids.ITEM_VIEW,
+                "private_metadata": "C0001",
+                "state": {"values": values},
+            },
+        }
+        return chat.server.post_signed(interactive(payload))
+
+    refused = submit("Cafe Suplies").json()
+    assert refused["response_action"] == "errors"
+    error = refused["errors"][ids.ITEM_CATEGORY_BLOCK]
+    assert "No account “Cafe Suplies”" in error and "Café Supplies (429)" in error
+    accepted = submit("café supplies")
+    assert accepted.status_code == 200 and not accepted.content.strip()

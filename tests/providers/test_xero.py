@@ -577,3 +577,44 @@ def test_fetching_an_unknown_kind_is_a_programming_error(xero_session):
     """An unknown list kind raises ValueError."""
     with pytest.raises(ValueError, match="unknown list kind"):
         xero_session.fetch_list("invoice", None)
+
+
+# -- one pass per list ------------------------------------------------------------------------
+
+
+def test_one_contacts_pass_gives_suppliers_and_customers(xero_session, fake_xero_server):
+    """fetch_lists reads /Contacts once, page by page, for both kinds; each record says its
+    kind, and the fetch reports how many contacts it read of how many."""
+    fake_xero_server.add_contacts(1500)
+    fetch = xero_session.fetch_lists(("supplier", "customer"), None)
+    records = everything(fetch)
+    assert len(fake_xero_server.api_requests("Contacts")) == 2  # 1502 contacts: two pages
+    kinds = {kind: {r.remote_id for r in records if r.kind == kind} for kind in fetch.kinds}
+    assert KATHERINE in kinds["supplier"] and KATHERINE in kinds["customer"]
+    assert len(kinds["supplier"]) == 1502 and kinds["customer"] == {KATHERINE}
+    assert (fetch.read, fetch.expected) == (1502, 1502)
+
+
+def test_one_accounts_pass_gives_the_chart_and_the_payment_accounts(xero_session, fake_xero_server):
+    """/Accounts is read once for the chart (every account) and the BANK payment accounts."""
+    records = everything(xero_session.fetch_lists(("account", "payment_method"), None))
+    assert len(fake_xero_server.api_requests("Accounts")) == 1
+    banks = [r.name for r in records if r.kind == "payment_method"]
+    assert banks == ["Business Savings Account"]
+    assert len([r for r in records if r.kind == "account"]) == len(fake_xero_server.accounts)
+    assert xero_session.list_groups == xero.LIST_GROUPS
+
+
+def test_a_bill_line_with_an_account_id_is_sent_by_id(xero_session, fake_xero_server):
+    """With the account's id (resolved when the item was accepted), the line names AccountID,
+    which the spec allows and which survives a rename or a new code at Xero."""
+    foobar = next(a for a in fake_xero_server.accounts if a["Code"] == "123456")
+    line = BillLine(
+        "Tyres", Decimal("230.00"), account_code="123456", account_id=foobar["AccountID"]
+    )
+    xero_session.create_bill(
+        Bill(supplier_id=KATHERINE, date=date(2025, 3, 1), lines=(line,)), idempotency_key="b-1"
+    )
+    sent = json.loads(fake_xero_server.api_requests("Invoices")[-1].content)["Invoices"][0]
+    assert sent["LineItems"][0]["AccountID"] == foobar["AccountID"]
+    assert "AccountCode" not in sent["LineItems"][0]

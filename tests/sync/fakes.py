@@ -153,11 +153,13 @@ class FakeSession:
                 for seq, record in provider.lists[kind].values()
                 if since is None or seq > since
             ]
-        return ListFetch(
-            kind=kind, full=since is None, cursor=str(started), pages=self._pages(kind, records)
-        )
+        fetch = ListFetch(kind=kind, full=since is None, cursor=str(started), pages=iter(()))
+        fetch.pages = self._pages(kind, records, fetch)
+        return fetch
 
-    def _pages(self, kind: str, records: list[Record]) -> Iterator[list[Record]]:
+    def _pages(self, kind: str, records: list[Record], fetch: ListFetch) -> Iterator[list[Record]]:
+        """Pages of `page_size`; like Xero, the fetch says how many records the list holds and
+        how many were read so far."""
         provider = self._provider
         if kind in provider._held:
             provider.held.set()
@@ -166,6 +168,8 @@ class FakeSession:
         for number, start in enumerate(range(0, len(records), size), start=1):
             if error := provider._take_failure(kind, number):
                 raise error
+            fetch.expected = len(records)
+            fetch.read = min(start + size, len(records))
             yield records[start : start + size]
 
     def create_supplier(self, name: str, *, idempotency_key: str) -> Record:
