@@ -264,9 +264,14 @@ class ItemService:
             moved = self.store.move_item(
                 item.id, ("held",), "received", hold_reason=None, detail="first sync done"
             )
-            if moved is not None:
+            if moved is None:
+                continue
+            try:
                 self.triage(moved, skip_duplicate=True)
-                count += 1
+            except Exception:  # one item going wrong must not keep the others waiting
+                log.exception("sorting item %s after the first sync failed", item.id)
+                continue
+            count += 1
         return count
 
     def _hold_for_connection(self, item, connection, from_statuses):
