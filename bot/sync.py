@@ -378,13 +378,12 @@ class SyncService:
             connection.tenant_id, ConnectionTokenStore(self.store, connection.id)
         )
         kinds: list[KindResult] = []
-        with self.store.database.checkpoint_after():
-            for group in getattr(session, "list_groups", ONE_LIST_PER_KIND):
-                cursor = self._cursor(claim, connection.id, group)
-                kinds += self._fetch_group(claim, session, tuple(group), cursor)
-            return self.store.merge_sync_run(
-                claim.run.id, connection.id, kinds, lease=(claim.lease, claim.owner)
-            )
+        for group in getattr(session, "list_groups", ONE_LIST_PER_KIND):
+            cursor = self._cursor(claim, connection.id, group)
+            kinds += self._fetch_group(claim, session, tuple(group), cursor)
+        return self.store.merge_sync_run(
+            claim.run.id, connection.id, kinds, lease=(claim.lease, claim.owner)
+        )
 
     def _cursor(self, claim: _Claim, connection_id: int, group: tuple) -> str | None:
         """Where a group's incremental read starts: the oldest of its kinds' cursors, or None

@@ -17,7 +17,6 @@ from pathlib import Path
 import sqlite_utils
 
 BUSY_TIMEOUT_SECONDS = 15.0
-WAL_AUTOCHECKPOINT_PAGES = 1000  # SQLite's default
 
 
 class Database:
@@ -72,20 +71,6 @@ class Database:
             raise
         else:
             db.conn.execute("COMMIT")
-
-    @contextmanager
-    def checkpoint_after(self) -> Iterator[None]:
-        """Many writes in a row from this thread (a sync staging 100k records): SQLite's
-        automatic WAL checkpoints are held off meanwhile and done once at the end, instead of
-        one every few pages. The WAL grows on disk meanwhile, not memory."""
-        conn = self.conn
-        conn.execute("PRAGMA wal_autocheckpoint=0")
-        try:
-            yield
-        finally:
-            conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
-            if not conn.in_transaction:
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def rows(self, sql: str, params: tuple | dict = ()) -> list[dict]:
         return list(self.db.query(sql, params))

@@ -4,6 +4,11 @@ Records are kept per connection and kind; archived ones stay, marked inactive, s
 names one can still be shown but no prompt offers it. A sync run streams its pages into
 `list_staging` under its run id and `merge_sync_run` moves them into `list_records`, advances
 every cursor and closes the run in one transaction: a run that fails part way changes nothing.
+
+The staging table is a TEMP table of the syncing thread's own connection (a run stages and
+merges in one thread): staged pages never go through the WAL, so 100k staged contacts cost
+no checkpoint and no durable write, and a crash simply loses them (the run is closed as
+interrupted when the next one starts). The table is dropped when the run ends.
 """
 
 from __future__ import annotations
@@ -26,6 +31,16 @@ class KindResult:
     kind: str
     cursor: str | None
     full: bool
+
+
+_STAGING = (
+    "CREATE TEMP TABLE IF NOT EXISTS list_staging (run_id INTEGER NOT NULL, kind TEXT NOT NULL, "
+    "remote_id TEXT NOT NULL, name TEXT NOT NULL, code TEXT, active INTEGER NOT NULL, "
+    "updated_at TEXT, raw TEXT NOT NULL, PRIMARY KEY (run_id, kind, remote_id))"
+)
+# Drops this connection's staging; a connection that staged nothing has none (then the name
+# resolves to the empty table of the same name in the main database, which is never written).
+DROP_STAGING = "DROP TABLE IF EXISTS temp.list_staging"
 
 
 def _raw(record: Record) -> str:
@@ -174,8 +189,9 @@ class ListQueries:
         several: Xero's contacts are suppliers and customers); `kind` is the page's list."""
         rows = [(run_id, record.kind or kind, *_values(record)) for record in records]
         with self.database.write() as db:
+            db.execute(_STAGING)
             db.conn.executemany(
-                "INSERT OR REPLACE INTO list_staging (run_id, kind, remote_id, name, code, "
+                "INSERT OR REPLACE INTO temp.list_staging (run_id, kind, remote_id, name, code, "
                 "active, updated_at, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
@@ -240,7 +256,7 @@ class ListQueries:
                     "deactivated": deactivated,
                     "total": total,
                 }
-            db.execute("DELETE FROM list_staging WHERE run_id = ?", (run_id,))
+            db.execute(DROP_STAGING)
             db.execute(
                 "UPDATE sync_runs SET result = 'ok', finished_at = ?, counts = ?, error = NULL, "
                 "retry_at = NULL WHERE id = ?",
