@@ -243,7 +243,7 @@ def first_sync_failed(connection, error: str | None, retry_at: datetime | None) 
     when = f" at {slack_time(retry_at)}" if retry_at else " shortly"
     text = (
         f":warning: ledgerlink couldn't read {_org(connection)} for the first time: "
-        f"{error or 'unknown error'}\nItems sent meanwhile are kept and wait for the first "
+        f"{escape(error or 'unknown error')}\nItems sent meanwhile are kept and wait for the first "
         f"sync; ledgerlink tries again{when}, and `/integrations refresh` tries now."
     )
     return _message(text)
