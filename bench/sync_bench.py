@@ -186,7 +186,9 @@ def run(*, smoke: bool = False, repeats: int = 3) -> Section:
         "the chart and the payment accounts (providers/xero.py `LIST_GROUPS`); each page's "
         "JSON is decoded, each contact cut to the fields ledgerlink reads "
         "(providers/xero.py `CONTACT_FIELDS`) and re-encoded into the staging table, then "
-        "copied into list_records in the merge.",
+        "copied into list_records in the merge. Staged pages go to a TEMP table (no WAL, no "
+        "checkpoint), and a helper thread fetches and decodes the next page while one is "
+        "staged, so the fetching row is only the part that did not overlap the staging.",
     ]
     return section
 
