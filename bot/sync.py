@@ -93,11 +93,14 @@ class _Failed:
 _DONE = object()
 
 
-def read_ahead(pages: Iterator, depth: int = PAGES_AHEAD) -> Iterator:
+def read_ahead(
+    pages: Iterator, depth: int = PAGES_AHEAD, on_exit: Callable[[], None] | None = None
+) -> Iterator:
     """The same pages, fetched by a helper thread up to `depth` pages ahead, so the next page
     downloads and decodes while this one is stored (the socket and SQLite let go of the GIL
     while they wait). Memory stays bounded by `depth`; an error is raised where the page it
-    stopped would have come; stopping early stops the helper after its current page."""
+    stopped would have come; stopping early stops the helper after its current page.
+    `on_exit` runs in the helper thread as it ends (to close what it opened)."""
     handoff: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -118,6 +121,9 @@ def read_ahead(pages: Iterator, depth: int = PAGES_AHEAD) -> Iterator:
             put(_DONE)
         except BaseException as error:  # handed to the reader, raised there
             put(_Failed(error))
+        finally:
+            if on_exit is not None:
+                on_exit()
 
     helper = threading.Thread(target=produce, name="sync-read-ahead", daemon=True)
     helper.start()
@@ -407,7 +413,10 @@ class SyncService:
                     fetch = session.fetch_list(group[0], cursor)
                 else:
                     fetch = session.fetch_lists(group, cursor)
-                for page in read_ahead(fetch.pages):
+                # The helper may read the connection's tokens (a refresh): its own database
+                # connection is closed when it ends.
+                helper_done = self.store.database.close_thread
+                for page in read_ahead(fetch.pages, on_exit=helper_done):
                     self.store.stage_records(claim.run.id, group[0], page)
                     self._heartbeat(claim)
                     self._report(claim, group, fetch)

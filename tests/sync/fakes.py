@@ -119,7 +119,7 @@ class FakeProvider:
     def session(self, tenant_id: str, token_store) -> FakeSession:
         token_store.current()  # like a real session: the connection's tokens must be readable
         self.calls.append(("session", tenant_id))
-        return FakeSession(self)
+        return FakeSession(self, token_store)
 
     def refresh(self, current: TokenSet) -> TokenSet:
         self.calls.append(("refresh",))
@@ -137,8 +137,9 @@ class FakeProvider:
 
 
 class FakeSession:
-    def __init__(self, provider: FakeProvider):
+    def __init__(self, provider: FakeProvider, token_store=None):
         self._provider = provider
+        self._tokens = token_store
 
     def fetch_list(self, kind: str, cursor: str | None) -> ListFetch:
         provider = self._provider
@@ -166,6 +167,8 @@ class FakeSession:
             provider._gate.wait(10)
         size = provider.page_size
         for number, start in enumerate(range(0, len(records), size), start=1):
+            if self._tokens is not None:
+                self._tokens.current()  # a real session reads the tokens for every request
             if error := provider._take_failure(kind, number):
                 raise error
             fetch.expected = len(records)

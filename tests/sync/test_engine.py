@@ -361,3 +361,14 @@ def test_a_long_sync_reports_its_progress_every_few_seconds(deps, provider, conn
         assert len(suppliers) < 5  # five pages of two, never one report per page
         assert all(p.expected == 10 and 0 < p.read <= 10 for p in suppliers)
         assert [p.read for p in suppliers] == sorted(p.read for p in suppliers)
+
+
+def test_read_ahead_helpers_leave_no_database_connections_behind(deps, provider, connection):
+    """Pages are read by a helper thread, which reads the connection's tokens (its own SQLite
+    connection); each helper closes it as it ends, so syncs do not pile connections up."""
+    seed(provider)
+    deps.sync.run(connection.id)
+    before = len(deps.store.database._connections)
+    for _ in range(3):
+        assert deps.sync.run(connection.id, full=True).ok
+    assert len(deps.store.database._connections) == before
