@@ -349,8 +349,9 @@ class QuickBooksProvider:
         return self.oauth.refresh(tokens)
 
     def revoke(self, tokens: TokenSet) -> None:
-        """Intuit answers 200 when the token is revoked and 400 when revocation fails (unlike
-        RFC 7009's "invalid token" 200): only a 200 counts as revoked."""
+        """Only a 200 counts as revoked: Intuit answers 400 when a revocation fails, so unlike
+        RFC 7009 servers (where Xero's client treats 400 as an unknown, hence dead, token) a
+        400 here means the grant may still be live, and the caller is told it failed."""
         response = self._retrier.send(
             lambda: self._http.post(
                 self._revoke_url,
@@ -531,9 +532,11 @@ class QuickBooksSession:
             if line.tax_code:
                 detail["TaxCodeRef"] = {"value": line.tax_code}
                 if not us and bill.amounts_include_tax:
-                    # Intuit: "if GlobalTaxCalculation is TaxInclusive and TaxCodeRef is
-                    # specified, TaxInclusiveAmt is required" -- the line's gross amount, from
-                    # which QuickBooks works out the net and the tax.
+                    # Intuit's reference (global companies): "For AU locale: On the transaction
+                    # line, if GlobalTaxCalculation is TaxInclusive and TaxCodeRef is specified,
+                    # TaxInclusiveAmt is required" -- the line's gross amount, the receipt's
+                    # total, from which QuickBooks works out the net and the tax (with
+                    # TaxInclusive, `Amount` alone could be read as the net).
                     detail["TaxInclusiveAmt"] = float(line.amount)
             for ref in line.tracking:
                 if ref.category_id == "class":

@@ -25,9 +25,10 @@ One pass per list: a sync reads /Contacts once for suppliers and customers toget
 /Accounts once for the chart and the payment accounts (`fetch_lists`, `LIST_GROUPS`), so a
 no-change refresh costs one request per list. Xero sets the flags itself: the Contacts
 documentation says `IsSupplier` "Cannot be set via PUT or POST - it is automatically set when
-an accounts payable invoice is generated against this contact". That change does not reliably
-move the contact's `UpdatedDateUTC`, so an If-Modified-Since read can miss it: the sync engine
-reads contacts whole on a schedule (`bot.sync.FULL_REREAD`) to catch such changes.
+an accounts payable invoice is generated against this contact". A contact whose only change is
+such a flag is not returned by an If-Modified-Since read, so incremental reads alone would
+leave suppliers and customers stale: the sync engine reads every list whole on a schedule
+(`bot.sync.FULL_REREAD`, weekly) to catch such changes.
 
 Rate limits (Xero's "API Limits": "Concurrent Limit: 5 calls in progress at one time",
 "Minute Limit: 60 calls per minute", "Daily Limit: 5000 calls per day", per organisation)
