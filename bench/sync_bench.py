@@ -20,8 +20,7 @@ from pathlib import Path
 from bench.fakes import CUSTOMER_EVERY, BenchXero
 from bench.report import Section, figure
 from bench.supplier_names import supplier_names
-from providers.base import LIST_KINDS
-from providers.xero import PAGE_SIZE, RATE_LIMIT
+from providers.xero import LIST_GROUPS, PAGE_SIZE, RATE_LIMIT
 from tests.fakes.loopback import LoopbackServer
 
 TITLE = "3. Sync throughput (Xero, loopback HTTP)"
@@ -37,14 +36,7 @@ def _serve(contacts: int):
     return fake, LoopbackServer(fake.handle).start()
 
 
-# Levers tried without changing the product (bench/sync_child.py `apply_what_if`).
-WHAT_IFS = {
-    "trim": ("trim_raw",),
-    "trim+filter": ("trim_raw", "customer_filter"),
-}
-
-
-def _child(fake: BenchXero, url: str, db: Path, what_if: tuple[str, ...] = ()) -> dict:
+def _child(fake: BenchXero, url: str, db: Path) -> dict:
     access, refresh = fake.grant()
     spec = {
         "xero_url": url,
@@ -52,7 +44,6 @@ def _child(fake: BenchXero, url: str, db: Path, what_if: tuple[str, ...] = ()) -
         "refresh": refresh,
         "tenant": fake.tenant_id,
         "db": str(db),
-        "what_if": list(what_if),
     }
     done = subprocess.run(  # noqa: S603 (our own module, our own arguments)
         [sys.executable, "-m", "bench.sync_child", json.dumps(spec)],
@@ -66,19 +57,17 @@ def _child(fake: BenchXero, url: str, db: Path, what_if: tuple[str, ...] = ()) -
     return json.loads(done.stdout)
 
 
-def _runs(
-    contacts: int, repeats: int, workdir: Path, variants: dict[str, tuple[str, ...]]
-) -> dict[str, list[dict]]:
-    """Each variant `repeats` times, interleaved run by run, against one fake server."""
+def _runs(contacts: int, repeats: int, workdir: Path) -> list[dict]:
+    """`repeats` runs against one fake server, each in a fresh process and database."""
     fake, server = _serve(contacts)
-    results: dict[str, list[dict]] = {name: [] for name in variants}
+    results = []
     try:
         for n in range(repeats):
-            for name, what_if in variants.items():
-                before = fake.api_calls()
-                result = _child(fake, server.url, workdir / f"{contacts}-{name}-{n}.db", what_if)
-                result["served"] = fake.api_calls() - before
-                results[name].append(result)
+            before = fake.api_calls()
+            result = _child(fake, server.url, workdir / f"{contacts}-{n}.db")
+            result["served"] = fake.api_calls() - before
+            result["contacts"] = len(fake.contacts)
+            results.append(result)
         return results
     finally:
         server.stop()
@@ -89,9 +78,8 @@ def run(*, smoke: bool = False, repeats: int = 3) -> Section:
     repeats = 1 if smoke else repeats
     section = Section("sync", TITLE)
     with tempfile.TemporaryDirectory(prefix="ledgerlink-bench-sync-") as tmp:
-        variants = _runs(big, repeats, Path(tmp), {"today": (), **WHAT_IFS})
-        small_runs = _runs(small, repeats, Path(tmp), {"today": ()})["today"]
-    runs = variants["today"]
+        runs = _runs(big, repeats, Path(tmp))
+        small_runs = _runs(small, repeats, Path(tmp))
     full = [r["full"] for r in runs]
     incremental = [r["incremental"] for r in runs]
     rows = full[0]["rows"]
@@ -107,7 +95,7 @@ def run(*, smoke: bool = False, repeats: int = 3) -> Section:
         ]
         versus = ""
         if part == "fetch":
-            versus = "per kind, fetch + stage: " + ", ".join(
+            versus = "per provider list, fetch + stage: " + ", ".join(
                 f"{kind} {statistics.median(r['kind_s'][kind] for r in full):.2f} s"
                 for kind in full[0]["kind_s"]
             )
@@ -121,14 +109,16 @@ def run(*, smoke: bool = False, repeats: int = 3) -> Section:
         target=f"≥ {MIN_ROWS_PER_SECOND:,} rows/s",
     )
     f.append(replace(rate, met=rate.value >= MIN_ROWS_PER_SECOND))
-    f.append(
-        figure(
-            S,
-            "API requests, full sync",
-            [r["requests"] for r in full],
-            versus=_endpoints(full[0]["requests_by_endpoint"]),
-        )
+    pages = -(-runs[0]["contacts"] // PAGE_SIZE)  # pages of contacts at PAGE_SIZE a page
+    lists = len(LIST_GROUPS)
+    first = figure(
+        S,
+        "API requests, full sync",
+        [r["requests"] for r in full],
+        target=f"= {pages + lists - 1} (one per list page: {pages} of contacts, 1 per other list)",
+        versus=_endpoints(full[0]["requests_by_endpoint"]),
     )
+    f.append(replace(first, met=max(r["requests"] for r in full) == pages + lists - 1))
     f.append(
         figure(
             S,
@@ -166,10 +156,10 @@ def run(*, smoke: bool = False, repeats: int = 3) -> Section:
         S,
         "API requests, incremental sync with nothing changed",
         [r["requests"] for r in incremental],
-        target=f"= {len(LIST_KINDS)} (one per list kind)",
+        target=f"= {lists} (one per provider list)",
         versus=_endpoints(incremental[0]["requests_by_endpoint"]),
     )
-    f.append(replace(requests, met=max(r["requests"] for r in incremental) == len(LIST_KINDS)))
+    f.append(replace(requests, met=max(r["requests"] for r in incremental) == lists))
     f.append(
         figure(
             S,
@@ -178,23 +168,6 @@ def run(*, smoke: bool = False, repeats: int = 3) -> Section:
             "ms",
         )
     )
-    for name, label in (
-        ("trim", "contacts' `raw` cut to the 8 fields ledgerlink reads"),
-        ("trim+filter", "that, and the whole customer list fetched with where=IsCustomer==true"),
-    ):
-        tried = [r["full"] for r in variants[name]]
-        ratios = [t["rows"] / t["seconds"] / rate for t, rate in zip(tried, rates, strict=True)]
-        fig = figure(
-            S,
-            f"what-if (product unchanged): {label}",
-            [t["rows"] / t["seconds"] for t in tried],
-            "rows/s",
-            versus=f"x{statistics.median(ratios):.2f} today's rate (runs x{min(ratios):.2f}-"
-            f"x{max(ratios):.2f}); wall {statistics.median(t['seconds'] for t in tried):.1f} s; "
-            f"{tried[0]['requests']} requests; peak RSS "
-            f"{statistics.median(r['full']['peak_rss_mb'] for r in variants[name]):.0f} MB",
-        )
-        f.append(fig)
     served = {r["served"] for r in runs}
     section.notes += [
         f"{big:,} contacts, every {CUSTOMER_EVERY}th also a customer: {rows:,} rows per full "
@@ -209,16 +182,13 @@ def run(*, smoke: bool = False, repeats: int = 3) -> Section:
         "VirtualTime), so the wall time is ledgerlink's own work; the wait Xero's limit would "
         "add is listed separately.",
         'Where the time goes (the rows above; `bench.sync_child` takes `"profile": path` for '
-        "a cProfile): every contact is fetched twice, once for suppliers and once for "
-        f"customers ({full[0]['requests_by_endpoint']['Contacts']} of the {full[0]['requests']} "
-        "requests; the customer pass keeps one contact in ten); "
-        "each page's JSON is decoded, and each contact re-encoded whole (`raw`, ~1.4 kB) to be "
-        "written to the staging table, copied into list_records and deleted from staging in "
-        "the merge. The what-if rows patch two levers into the child process only: storing just "
-        "the contact fields ledgerlink reads (providers/xero.py `_contact_record`), and "
-        "fetching a whole customer list with Xero's `where` filter instead of every contact "
-        "again (the fake implements that filter; real Xero's behaviour with it is unverified). "
-        "They are measured in the same run, interleaved with today's code.",
+        "a cProfile): one /Contacts pass gives suppliers and customers and one /Accounts pass "
+        "the chart and the payment accounts (providers/xero.py `LIST_GROUPS`); each page's "
+        "JSON is decoded, each contact cut to the fields ledgerlink reads "
+        "(providers/xero.py `CONTACT_FIELDS`) and re-encoded into the staging table, then "
+        "copied into list_records in the merge. Staged pages go to a TEMP table (no WAL, no "
+        "checkpoint), and a helper thread fetches and decodes the next page while one is "
+        "staged, so the fetching row is only the part that did not overlap the staging.",
     ]
     return section
 

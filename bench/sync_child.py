@@ -7,12 +7,11 @@ Builds the store on a fresh file, a connection holding the given tokens and the 
 provider pointed at the fake, then runs `SyncService.run` twice: the first sync (every list
 whole) and an incremental one. The provider gets `VirtualTime`, so Xero's 60 calls a minute is
 counted but not waited out. Prints one JSON object: wall times, rows staged, requests sent (an
-httpx event hook), the rate-limit wait skipped, the time spent per list kind, staging and
-merging, RSS after each staged page and the peak (VmHWM, from /proc).
+httpx event hook), the rate-limit wait skipped, the time spent per provider list (fetch and
+stage), staging and merging, RSS after each staged page and the peak (VmHWM, from /proc).
 
-Optional keys: `"what_if": ["trim_raw", "customer_filter"]` patches levers into this process
-only (see `apply_what_if`); `"profile": "/path/sync.prof"` writes a cProfile of the full sync
-(read it with `python -m pstats`).
+Optional key: `"profile": "/path/sync.prof"` writes a cProfile of the full sync (read it with
+`python -m pstats`).
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from datetime import timedelta
 import httpx
 from cryptography.fernet import Fernet
 
-from bench.fakes import CUSTOMERS_ONLY, VirtualTime
+from bench.fakes import VirtualTime
 from bot.clock import SystemClock
 from bot.config import Config
 from bot.services import build_deps
@@ -57,55 +56,7 @@ def peak_rss_mb() -> float:
     return _status_mb("VmHWM")
 
 
-# What ledgerlink reads from a Xero contact (providers/xero.py, bot/items.py), for `trim_raw`.
-CONTACT_FIELDS = (
-    "ContactID",
-    "Name",
-    "ContactStatus",
-    "AccountNumber",
-    "IsSupplier",
-    "IsCustomer",
-    "UpdatedDateUTC",
-    "PurchasesDefaultAccountCode",
-)
-
-
-def apply_what_if(levers: list[str]) -> None:
-    """Try a lever without changing the product: patch it into this process only.
-
-    `trim_raw`: store only CONTACT_FIELDS of each contact as its `raw`, not the whole contact.
-    `customer_filter`: a whole customer list is fetched with `where=IsCustomer==true`, so
-    that pass reads only the customers' pages rather than every contact again.
-    """
-    from providers import xero
-
-    if "trim_raw" in levers:
-        record = xero._contact_record
-
-        def trimmed(kind, contact, *, member):
-            kept = {key: contact[key] for key in CONTACT_FIELDS if key in contact}
-            return record(kind, kept, member=member)
-
-        xero._contact_record = trimmed
-    if "customer_filter" in levers:
-        pages, get = xero.XeroSession._contact_pages, xero.XeroSession._get
-
-        def contact_pages(self, kind, since):
-            self._bench_where = CUSTOMERS_ONLY if kind == "customer" and since is None else None
-            return pages(self, kind, since)
-
-        def filtered_get(self, endpoint, *, params=None, since=None):
-            where = getattr(self, "_bench_where", None)
-            if endpoint == "Contacts" and where and params and "page" in params:
-                params = {**params, "where": where}
-            return get(self, endpoint, params=params, since=since)
-
-        xero.XeroSession._contact_pages = contact_pages
-        xero.XeroSession._get = filtered_get
-
-
 def main(spec: dict) -> dict:
-    apply_what_if(spec.get("what_if") or [])
     clock = SystemClock()
     config = Config.from_env(
         {
@@ -166,18 +117,18 @@ def main(spec: dict) -> dict:
             spent["merge"] += time.perf_counter() - started
 
     kinds: dict[str, float] = {}
-    fetch_kind = deps.sync._fetch_kind
+    fetch_group = deps.sync._fetch_group
 
-    def timed_fetch_kind(claim, session, kind, cursor):
+    def timed_fetch_group(claim, session, group, cursor):
         started = time.perf_counter()
         try:
-            return fetch_kind(claim, session, kind, cursor)
+            return fetch_group(claim, session, group, cursor)
         finally:
-            kinds[kind] = time.perf_counter() - started
+            kinds["+".join(group)] = time.perf_counter() - started
 
     store.stage_records = stage_and_sample
     store.merge_sync_run = timed_merge
-    deps.sync._fetch_kind = timed_fetch_kind
+    deps.sync._fetch_group = timed_fetch_group
     result: dict = {"rss_start_mb": round(rss_mb(), 1)}
     for phase in ("full", "incremental"):
         staged, sent, waited = 0, len(requests), virtual.waited

@@ -1,7 +1,8 @@
 """The items HTTP API: POST /api/items and GET /api/items/{id}, with bearer API tokens.
 
 Tokens come from `ledgerlink token create --team T`; a token acts only within its team.
-Errors are JSON: 401 for a missing, unknown or revoked token, 400 with per-field `errors`,
+Errors are JSON: 401 for a missing, unknown or revoked token, 400 with per-field `errors` (an
+unknown or ambiguous category also lists the closest account names in `suggestions`),
 404 for an item that is not the token's team's, 413 for bodies over 1 MiB (the router).
 """
 
@@ -68,7 +69,23 @@ def item_routes(store, items) -> list[Route]:
         parsed, errors = parse_item(data)
         if errors:
             return Response.json({"errors": errors}, 400)
-        item, created = items.submit(token.team_id, parsed, source="api")
+        # The category must name an account of the synced chart (by code, name or id); it is
+        # fixed to that account's id now, so a rename at the provider later changes nothing.
+        category = items.check_category(token.team_id, parsed.category)
+        if category is not None and category.error:
+            return Response.json(
+                {
+                    "errors": {"category": category.error},
+                    "suggestions": {"category": list(category.suggestions)},
+                },
+                400,
+            )
+        item, created = items.submit(
+            token.team_id,
+            parsed,
+            source="api",
+            category_account_id=category.account.remote_id if category else None,
+        )
         return Response.json({"id": item.id, "status": item.status}, 201 if created else 200)
 
     def show(request: Request) -> Response:

@@ -16,11 +16,11 @@ import threading
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
+from bot import categories
 from bot.item_input import ItemInput
 from bot.matching import Candidate, SupplierIndex, match_key
 from bot.notices import Notices
 from handlers import item_messages as msgs
-from handlers.settings import expense_accounts_of
 from providers.base import (
     Bill,
     BillLine,
@@ -42,6 +42,8 @@ RETRY_MAX = timedelta(hours=6)
 PROMPT_REMINDER_AFTER = timedelta(hours=24)
 STALE_PUBLISHING_AFTER = timedelta(minutes=15)
 HOLD_NO_CONNECTION, HOLD_EXPIRED, HOLD_DUPLICATE = "no_connection", "expired", "duplicate"
+# The connection has not finished its first sync: its suppliers and accounts are not known yet.
+HOLD_FIRST_SYNC = "first_sync"
 PROMPT_REPOST_AFTER = timedelta(minutes=5)  # a prompt Slack refused is posted again after this
 # Slack errors that concern the channel, not the app: the next channel may work.
 CHANNEL_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
@@ -102,23 +104,53 @@ class ItemService:
         submitted_by: str | None = None,
         channel_id: str | None = None,
         thread_ts: str | None = None,
+        category_account_id: str | None = None,
     ):
         """Store the item, then sort it (duplicate? supplier known?). Returns (item, created);
-        a repeated `external_id` returns the first item untouched."""
+        a repeated `external_id` returns the first item untouched. `category_account_id` is
+        what `check_category` resolved the category to, when it could."""
         self.store.ensure_workspace(team_id)
         item, created = self.store.create_item(
             team_id=team_id,
             source=source,
             supplier_key=match_key(data.supplier),
-            values=data.values(),
+            values={**data.values(), "category_account_id": category_account_id},
             external_id=data.external_id,
             submitted_by=data.submitted_by or submitted_by,
             channel_id=data.channel or channel_id,
             thread_ts=thread_ts,
         )
         if created:
+            if category_account_id:
+                self._note_category(item, category_account_id)
             item = self.triage(item)
         return item, created
+
+    def _note_category(self, item, account_id: str) -> None:
+        """Keep, in the item's history, what the typed category was taken to mean."""
+        connection = self.store.current_connection(item.team_id)
+        record = connection and self.store.list_record(connection.id, "account", account_id)
+        account = categories.label(record) if record else account_id
+        self.store.note_item(item.id, f"category “{item.category}” is the account {account}")
+
+    def check_category(self, team_id: str, category: str | None) -> categories.Resolution | None:
+        """Resolve a submitted category against the workspace's synced chart of accounts.
+
+        None when there is nothing to check yet (no category, no connection, or no first sync:
+        the item waits and its category is resolved when the lists arrive); otherwise the
+        resolution, whose `error` the submitter is shown (HTTP 400 / the form's field)."""
+        if not category:
+            return None
+        connection = self.store.current_connection(team_id)
+        if connection is None or not self._synced(connection):
+            return None
+        return self.resolve_category(connection, category)
+
+    def resolve_category(self, connection, text: str) -> categories.Resolution:
+        return categories.resolve_category(self.store.all_records(connection.id, "account"), text)
+
+    def _synced(self, connection) -> bool:
+        return self.store.latest_sync_run(connection.id, "ok") is not None
 
     def triage(self, item, *, skip_duplicate: bool = False, start: bool = True):
         """Sort a received item; `start=False` leaves a ready item for the caller to publish."""
@@ -138,6 +170,14 @@ class ItemService:
         connection = self.store.current_connection(item.team_id)
         if connection is None or connection.status != "active":
             return self._hold_for_connection(item, connection, ("received",))
+        if not self._synced(connection):
+            return self._wait_for_first_sync(item, connection)
+        if item.category and not item.category_account_id:
+            resolved = self.resolve_category(connection, item.category)
+            if resolved.error:
+                return self._fail(item, resolved.error, from_status="received")
+            item = self.store.update_item(item.id, category_account_id=resolved.account.remote_id)
+            self._note_category(item, resolved.account.remote_id)
         rule = self.store.supplier_rule(connection.id, match_key(item.supplier_name))
         if rule is not None:
             return self._ready(
@@ -193,6 +233,46 @@ class ItemService:
         if start:
             self.executor.submit(self.publish, ready.id)
         return ready
+
+    def _wait_for_first_sync(self, item, connection):
+        """Hold the item until the connection's first sync commits (`release_waiting`)."""
+        held = self.store.move_item(
+            item.id,
+            ("received",),
+            "held",
+            hold_reason=HOLD_FIRST_SYNC,
+            connection_id=connection.id,
+            detail="waiting for the first sync",
+        )
+        if held is None:
+            return self.store.item(item.id)
+        self._show(held, msgs.waiting_for_sync(held, connection))
+        if self._synced(connection):  # the sync committed while this item was being held
+            self.release_waiting(connection)
+            return self.store.item(item.id)
+        return held
+
+    def release_waiting(self, connection) -> int:
+        """After a sync commits: sort every item that waited for the connection's first sync
+        (they are matched against the fresh lists, and publish if their supplier is known)."""
+        if connection is None or connection.status != "active":
+            return 0
+        count = 0
+        for item in self.store.items_in(connection.team_id, "held"):
+            if item.hold_reason != HOLD_FIRST_SYNC:
+                continue
+            moved = self.store.move_item(
+                item.id, ("held",), "received", hold_reason=None, detail="first sync done"
+            )
+            if moved is None:
+                continue
+            try:
+                self.triage(moved, skip_duplicate=True)
+            except Exception:  # one item going wrong must not keep the others waiting
+                log.exception("sorting item %s after the first sync failed", item.id)
+                continue
+            count += 1
+        return count
 
     def _hold_for_connection(self, item, connection, from_statuses):
         reason = HOLD_NO_CONNECTION if connection is None else HOLD_EXPIRED
@@ -310,7 +390,12 @@ class ItemService:
         """Apply corrected fields to a failed or held item and try again."""
         if item.status not in ("failed", "held", "needs_supplier"):
             return item, "already"
-        self.store.update_item(item.id, supplier_key=match_key(data.supplier), **data.values())
+        self.store.update_item(
+            item.id,
+            supplier_key=match_key(data.supplier),
+            category_account_id=None,  # resolved again from the edited category
+            **data.values(),
+        )
         moved = self.store.move_item(
             item.id,
             ("failed", "held", "needs_supplier"),
@@ -419,7 +504,7 @@ class ItemService:
             item=item.id,
             bill=result.remote_id,
         )
-        self._show(done, msgs.published(done, connection.provider, note=note))
+        self._show(done, msgs.published(done, connection.provider, note=note, notes=result.notes))
         return done
 
     def _create_supplier(self, session, connection, item):
@@ -454,10 +539,12 @@ class ItemService:
                 Decimal(item.tax)  # a tax amount: the total already includes it
             except InvalidOperation:
                 tax_code = item.tax
+        account = self._account(item, connection, settings)
         line = BillLine(
             description=item.description or f"{item.supplier_name} {item.reference or ''}".strip(),
             amount=Decimal(item.total),
-            account_code=item.category or self._default_account(item, connection, settings),
+            account_code=account.code if account else None,
+            account_id=account.remote_id if account else None,
             tax_code=tax_code,
         )
         return Bill(
@@ -471,22 +558,40 @@ class ItemService:
             amounts_include_tax=includes_tax,
         )
 
-    def _default_account(self, item, connection, settings) -> str | None:
+    def _account(self, item, connection, settings) -> Record | None:
+        """The bill's account: the category resolved when the item was accepted (by id, so a
+        rename since changes nothing), re-resolved from its text if the connection changed;
+        without a category, the default (see `_default_account`)."""
+        if not item.category:
+            return self._default_account(item, connection, settings)
+        if item.category_account_id:
+            record = self.store.list_record(connection.id, "account", item.category_account_id)
+            if record is not None:
+                return record
+        resolved = self.resolve_category(connection, item.category)
+        if resolved.error:
+            raise ValidationFailed([resolved.error])
+        return resolved.account
+
+    def _default_account(self, item, connection, settings) -> Record | None:
         """No category given: the workspace's default purchases account, else the supplier's
         own default in the accounting software, else the organisation's general expenses
-        account (or its first expense account)."""
+        account (or its first expense account). Defaults resolve as a category does."""
+        accounts = self.store.all_records(connection.id, "account")
         if settings.default_account_code:
-            return settings.default_account_code
+            resolved = categories.resolve_category(accounts, settings.default_account_code)
+            if resolved.error:
+                raise ValidationFailed([f"The default account in settings: {resolved.error}"])
+            return resolved.account
         supplier = self.store.list_record(connection.id, "supplier", item.supplier_id)
         if supplier is not None and supplier.raw.get("PurchasesDefaultAccountCode"):
-            return supplier.raw["PurchasesDefaultAccountCode"]
-        accounts = [code for code, _ in expense_accounts_of(self.store, connection)]
-        named = [
-            code
-            for code, name in expense_accounts_of(self.store, connection)
-            if "general expense" in name.lower()
-        ]
-        return (named or accounts or [None])[0]
+            code = supplier.raw["PurchasesDefaultAccountCode"]
+            resolved = categories.resolve_category(accounts, code)
+            if resolved.account is not None:
+                return resolved.account
+        expenses = sorted(categories.expense_accounts(accounts), key=lambda r: r.code or "")
+        named = [r for r in expenses if "general expense" in r.name.lower()]
+        return (named or expenses or [None])[0]
 
     def _fail(self, item, words: str, *, from_status: str = "ready"):
         failed = self.store.move_item(

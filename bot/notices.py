@@ -18,6 +18,7 @@ EXPIRED = "expired"
 EXPIRY_REMINDER = "expiry_reminder"
 SYNC_FAILING = "sync_failing"
 SYNC_RECOVERED = "sync_recovered"
+FIRST_SYNC_FAILED = "first_sync_failed"
 
 
 def cycle(connection) -> str:

@@ -47,6 +47,8 @@ def build_deps(
     items = ItemService(**common)
     # Items held while there was no working connection publish once one is back.
     events.on_restored(items.publish_held)
+    # Items that came before a connection's first sync go ahead once its lists are committed.
+    sync.on_committed(items.release_waiting)
     return Deps(
         **{k: v for k, v in common.items() if k != "notifier"},
         notifier=notifier,

@@ -23,18 +23,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import queue
 import secrets
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.notices import SYNC_FAILING, SYNC_RECOVERED, Notices
-from bot.sync_types import SyncAlreadyRunning, SyncBusy, SyncOutcome, SyncStarted
+from bot.notices import FIRST_SYNC_FAILED, SYNC_FAILING, SYNC_RECOVERED, Notices
+from bot.sync_types import SyncAlreadyRunning, SyncBusy, SyncOutcome, SyncProgress, SyncStarted
 from handlers import sync_messages
 from handlers.connection_messages import provider_name
 from providers.base import (
-    LIST_KINDS,
+    ONE_LIST_PER_KIND,
     ConnectionExpired,
     ProviderError,
     ProviderUnavailable,
@@ -44,7 +46,14 @@ from store.connections import ConnectionTokenStore
 from store.leases import LeaseLost
 from store.lists import KindResult
 
-__all__ = ["SyncAlreadyRunning", "SyncBusy", "SyncOutcome", "SyncService", "SyncStarted"]
+__all__ = [
+    "SyncAlreadyRunning",
+    "SyncBusy",
+    "SyncOutcome",
+    "SyncProgress",
+    "SyncService",
+    "SyncStarted",
+]
 
 log = logging.getLogger("ledgerlink.sync")
 
@@ -54,19 +63,81 @@ MAX_PAUSES = 5  # per kind; then the run is deferred
 BACKOFF_BASE = timedelta(minutes=5)  # after a failed run: 5, 10, 20, ... minutes
 BACKOFF_MAX = timedelta(hours=6)
 ALERT_AFTER_FAILURES = 3
+# Every list is read whole at least this often, whatever its cursor says: an incremental read
+# can miss a change (Xero does not report a contact whose supplier/customer flags changed).
+FULL_REREAD = timedelta(days=7)
+PROGRESS_EVERY_SECONDS = 5.0  # a long sync reports its progress at most this often
+PAGES_AHEAD = 2  # pages fetched ahead of the one being stored
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Claim:
     connection: object
     run: object
     lease: str
     owner: str
+    progress: Callable[[SyncProgress], None] | None = None
+    reported_at: float | None = None
 
 
 class _Deferred(Exception):
     def __init__(self, error: RateLimited):
         self.error = error
+
+
+class _Failed:
+    def __init__(self, error: BaseException):
+        self.error = error
+
+
+_DONE = object()
+
+
+def read_ahead(
+    pages: Iterator, depth: int = PAGES_AHEAD, on_exit: Callable[[], None] | None = None
+) -> Iterator:
+    """The same pages, fetched by a helper thread up to `depth` pages ahead, so the next page
+    downloads and decodes while this one is stored (the socket and SQLite let go of the GIL
+    while they wait). Memory stays bounded by `depth`; an error is raised where the page it
+    stopped would have come; stopping early stops the helper after its current page.
+    `on_exit` runs in the helper thread as it ends (to close what it opened)."""
+    handoff: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                if not put(page):
+                    return
+            put(_DONE)
+        except BaseException as error:  # handed to the reader, raised there
+            put(_Failed(error))
+        finally:
+            if on_exit is not None:
+                on_exit()
+
+    helper = threading.Thread(target=produce, name="sync-read-ahead", daemon=True)
+    helper.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        helper.join(timeout=5.0)  # a helper still waiting on the provider ends on its own
 
 
 def lease_name(connection_id: int) -> str:
@@ -103,6 +174,12 @@ class SyncService:
         self.notices = Notices(store, notifier)
         self._sleep = sleep
         self._monotonic = monotonic
+        self._committed: list[Callable[[object], None]] = []
+
+    def on_committed(self, listener: Callable[[object], None]) -> None:
+        """Call `listener(connection)` after every sync whose lists were committed (in the
+        syncing thread); items waiting for a connection's first sync go ahead from here."""
+        self._committed.append(listener)
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -114,12 +191,15 @@ class SyncService:
         requested_by: str | None = None,
         on_done: Callable[[SyncOutcome], None] | None = None,
         trigger: str | None = None,
+        on_progress: Callable[[SyncProgress], None] | None = None,
     ) -> SyncStarted | SyncAlreadyRunning:
         """Claim the connection's sync and run it in the background; `on_done` gets the
-        outcome (in the background thread)."""
+        outcome, `on_progress` (at most every few seconds) how far a long list has come, both
+        in the background thread."""
         claim = self._claim(connection_id, full, requested_by, trigger)
         if isinstance(claim, SyncAlreadyRunning):
             return claim
+        claim.progress = on_progress
         try:
             self.executor.submit(self._run_and_report, claim, on_done)
         except RuntimeError:  # the executor is shutting down
@@ -237,7 +317,16 @@ class SyncService:
         log.info(
             "sync run %s of connection %s: %s in %.1f s", run.id, connection.id, result, seconds
         )
-        self.check_health(self.store.connection(connection.id))
+        current = self.store.connection(connection.id)
+        if result == "ok":
+            for listener in self._committed:
+                try:
+                    listener(current)
+                except Exception:  # one listener failing must not hide the outcome
+                    log.exception("after sync run %s: a listener failed", run.id)
+        elif result == "failed":
+            self._tell_first_sync_failed(current, error, retry_at)
+        self.check_health(current)
         return SyncOutcome(
             connection_id=connection.id,
             run_id=run.id,
@@ -289,41 +378,85 @@ class SyncService:
         return "failed", "Something went wrong on ledgerlink's side; it will try again later.", None
 
     def _sync(self, claim: _Claim, connection) -> dict:
+        """Read each provider list once (a list may give several kinds: Xero's contacts are
+        suppliers and customers), then merge every kind in one transaction."""
         session = self.providers[connection.provider].session(
             connection.tenant_id, ConnectionTokenStore(self.store, connection.id)
         )
-        kinds = [
-            self._fetch_kind(
-                claim,
-                session,
-                kind,
-                None if claim.run.full else self.store.list_cursor(connection.id, kind),
-            )
-            for kind in LIST_KINDS
-        ]
+        kinds: list[KindResult] = []
+        for group in getattr(session, "list_groups", ONE_LIST_PER_KIND):
+            cursor = self._cursor(claim, connection.id, group)
+            kinds += self._fetch_group(claim, session, tuple(group), cursor)
         return self.store.merge_sync_run(
             claim.run.id, connection.id, kinds, lease=(claim.lease, claim.owner)
         )
 
-    def _fetch_kind(self, claim: _Claim, session, kind: str, cursor: str | None) -> KindResult:
+    def _cursor(self, claim: _Claim, connection_id: int, group: tuple) -> str | None:
+        """Where a group's incremental read starts: the oldest of its kinds' cursors, or None
+        (read it whole) on a full run, for a kind never read, or one not read whole for
+        `FULL_REREAD`."""
+        if claim.run.full:
+            return None
+        cursors, now = [], self.clock.now()
+        for kind in group:
+            cursor, full_at = self.store.list_cursor_state(connection_id, kind)
+            if cursor is None or full_at is None or now - full_at >= FULL_REREAD:
+                return None
+            cursors.append(cursor)
+        return min(cursors) if len(cursors) > 1 else cursors[0]
+
+    def _fetch_group(self, claim: _Claim, session, group: tuple, cursor) -> list[KindResult]:
         pauses = 0
         while True:
             try:
-                fetch = session.fetch_list(kind, cursor)
-                for page in fetch.pages:
-                    self.store.stage_records(claim.run.id, kind, page)
+                if len(group) == 1:
+                    fetch = session.fetch_list(group[0], cursor)
+                else:
+                    fetch = session.fetch_lists(group, cursor)
+                # The helper may read the connection's tokens (a refresh): its own database
+                # connection is closed when it ends.
+                helper_done = self.store.database.close_thread
+                for page in read_ahead(fetch.pages, on_exit=helper_done):
+                    self.store.stage_records(claim.run.id, group[0], page)
                     self._heartbeat(claim)
-                return KindResult(kind, fetch.cursor, fetch.full)
+                    self._report(claim, group, fetch)
+                return [KindResult(kind, fetch.cursor, fetch.full) for kind in group]
             except RateLimited as limited:
                 pauses += 1
                 if limited.retry_after > MAX_PAUSE_SECONDS or pauses > MAX_PAUSES:
                     raise _Deferred(limited) from None
-                log.info("sync run %s paused %.0f s: %s", claim.run.id, limited.retry_after, kind)
+                log.info("sync run %s paused %.0f s: %s", claim.run.id, limited.retry_after, group)
                 # The fetch is restarted from the same cursor, so its pages so far are dropped.
-                self.store.clear_staged(claim.run.id, kind)
+                for kind in group:
+                    self.store.clear_staged(claim.run.id, kind)
                 self._heartbeat(claim)
                 self._sleep(limited.retry_after)
                 self._heartbeat(claim)
+
+    def _report(self, claim: _Claim, group: tuple, fetch) -> None:
+        """Tell whoever asked how far a long list has come, at most every few seconds."""
+        if claim.progress is None or not fetch.read:
+            return
+        now = self._monotonic()
+        if claim.reported_at is None:
+            claim.reported_at = now  # the clock starts with the first page
+            return
+        if now - claim.reported_at < PROGRESS_EVERY_SECONDS:
+            return
+        claim.reported_at = now
+        try:
+            claim.progress(SyncProgress(tuple(group), fetch.read, fetch.expected))
+        except Exception:
+            log.exception("reporting progress of sync run %s failed", claim.run.id)
+
+    def _tell_first_sync_failed(self, connection, error: str | None, retry_at) -> None:
+        """A connection's first sync failed: tell the admins once (items wait meanwhile)."""
+        if connection is None or connection.status != "active":
+            return
+        if self.store.latest_sync_run(connection.id, "ok") is not None:
+            return
+        message = sync_messages.first_sync_failed(connection, error, retry_at)
+        self.notices.send_once(connection, FIRST_SYNC_FAILED, str(connection.id), message)
 
     def _heartbeat(self, claim: _Claim) -> None:
         if not self.store.renew_lease(claim.lease, claim.owner, LEASE_SECONDS):

@@ -24,6 +24,15 @@ class SyncOutcome:
 
 
 @dataclass(frozen=True)
+class SyncProgress:
+    """How far a running sync has read one provider list (for "12,000 of about 100,000")."""
+
+    kinds: tuple[str, ...]  # the list kinds this provider list gives
+    read: int  # items read so far
+    expected: int | None  # how many the provider said the list holds, if it said
+
+
+@dataclass(frozen=True)
 class SyncStarted:
     run_id: int
 

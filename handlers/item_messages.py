@@ -127,7 +127,7 @@ def publishing(item) -> dict:
     )
 
 
-def published(item, provider: str, *, note: str | None = None) -> dict:
+def published(item, provider: str, *, note: str | None = None, notes: tuple = ()) -> dict:
     """The outcome; for a prompt someone answered, who chose what ("✅ @sam chose ...")."""
     name = provider_name(provider)
     supplier = escape(item.supplier_display or item.supplier_name)
@@ -145,6 +145,8 @@ def published(item, provider: str, *, note: str | None = None) -> dict:
         text = f":white_check_mark: Published to {name}: *{supplier}*, {amount(item)}"
     if note:
         text += f" (the supplier: {escape(note)})"
+    for line in notes:  # what the provider's rules changed, e.g. a shortened reference
+        text += f"\n:information_source: {escape(line)}."
     blocks = [section(text), _context(details(item))]
     if item.bill_url:
         blocks.append(
@@ -180,6 +182,17 @@ def connection_expired(item, connection) -> dict:
     )
     return _message(
         text, _context(details(item)), actions(reconnect_button(connection.id, connection.provider))
+    )
+
+
+def waiting_for_sync(item, connection) -> dict:
+    """The item came before the connection's first sync finished: it waits, nothing is lost."""
+    return _message(
+        ":hourglass_flowing_sand: Waiting for the first sync of "
+        f"*{escape(connection.tenant_name)}* from {provider_name(connection.provider)}… "
+        "this item goes ahead as soon as its "
+        "suppliers and accounts are in.",
+        _context(details(item)),
     )
 
 

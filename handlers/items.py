@@ -76,6 +76,11 @@ def on_form_submitted(ack, body, view, client, *, deps: Deps) -> None:
     if errors:
         ack(response_action="errors", errors=msgs.form_errors(errors))
         return
+    category = deps.items.check_category(team_id, data.category)
+    if category is not None and category.error:
+        ack(response_action="errors", errors=msgs.form_errors({"category": category.error}))
+        return
+    account_id = category.account.remote_id if category else None
     if editing:
         if item is None or item.status not in EDITABLE:
             ack(
@@ -89,7 +94,13 @@ def on_form_submitted(ack, body, view, client, *, deps: Deps) -> None:
     ack()
     channel = metadata if metadata[:1] in ("C", "G", "D") else None
     deps.executor.submit(
-        deps.items.submit, team_id, data, source="slack", submitted_by=user_id, channel_id=channel
+        deps.items.submit,
+        team_id,
+        data,
+        source="slack",
+        submitted_by=user_id,
+        channel_id=channel,
+        category_account_id=account_id,
     )
 
 

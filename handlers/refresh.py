@@ -1,7 +1,8 @@
 """`/integrations refresh [full]`: sync the lists now and report what changed.
 
 Anyone may refresh; only admins may ask for a full refresh (every list fetched whole). The reply
-comes at once ("Refreshing Xero data for *Org*…") and is replaced, through the command's
+comes at once ("Refreshing Xero data for *Org*…"), is updated every few seconds while a long list
+is read ("… 12,000 of about 100,000 contacts") and is replaced, through the command's
 response_url, with the outcome when the sync finishes in the background.
 """
 
@@ -46,8 +47,19 @@ def handle_refresh(parsed: Command, command: dict, client, deps: Deps) -> None:
         latest = deps.store.connection(connection.id) or connection
         respond(replace_original=True, **sync_messages.refresh_outcome(latest, outcome))
 
+    def progress(done) -> None:
+        first_reply.wait(FIRST_REPLY_WAIT_SECONDS)
+        respond(
+            replace_original=True, **sync_messages.refresh_progress(connection, done, full=full)
+        )
+
     started = deps.sync.request(
-        connection.id, full=full, requested_by=user_id, on_done=report, trigger="command"
+        connection.id,
+        full=full,
+        requested_by=user_id,
+        on_done=report,
+        trigger="command",
+        on_progress=progress,
     )
     try:
         if isinstance(started, SyncAlreadyRunning):

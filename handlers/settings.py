@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 
+from bot import categories
 from handlers import connection_messages as msgs
 from handlers import ids
 from handlers.deps import Deps
@@ -22,34 +23,26 @@ def bill_statuses(deps: Deps, connection) -> tuple[str, ...]:
     return tuple(s for s in BILL_STATUSES if s in provider.capabilities.bill_statuses)
 
 
-EXPENSE_TYPES = {
-    "EXPENSE",
-    "DIRECTCOSTS",
-    "OVERHEADS",
-    "Expense",
-    "Other Expense",
-    "Cost of Goods Sold",
-}
-
-
 def expense_accounts(deps: Deps, connection) -> list[tuple[str, str]]:
     """(code, name) of the synced active expense accounts (all accounts if the provider's
-    types are unknown), for the default purchases account."""
+    types are unknown), for the default purchases account and the item form."""
     return expense_accounts_of(deps.store, connection)
 
 
 def expense_accounts_of(store, connection) -> list[tuple[str, str]]:
     if connection is None:
         return []
-    records = store.active_records(connection.id, "account")
-    expenses = [
-        r
-        for r in records
-        if r.raw.get("Class") == "EXPENSE"
-        or r.raw.get("Type") in EXPENSE_TYPES
-        or r.raw.get("AccountType") in EXPENSE_TYPES
-    ]
-    return sorted((r.code or r.remote_id, r.name) for r in expenses or records)
+    records = categories.expense_accounts(store.active_records(connection.id, "account"))
+    return sorted((r.code or r.remote_id, r.name) for r in records)
+
+
+def default_account_problem(store, connection, value: str | None) -> str | None:
+    """Why `value` cannot be the default purchases account, resolved as an item's category
+    is (code, name or id; archived and non-expense accounts refused); None when it can."""
+    if value is None or connection is None:
+        return None
+    resolution = categories.resolve_category(store.all_records(connection.id, "account"), value)
+    return resolution.error
 
 
 def open_settings(client, deps: Deps, *, team_id: str, user_id: str, trigger_id: str) -> None:
@@ -118,6 +111,11 @@ def on_submit(ack, body, view, client, *, deps: Deps) -> None:
         statuses=bill_statuses(deps, connection),
         account_codes={code for code, _ in expense_accounts(deps, connection)},
     )
+    problem = settings and default_account_problem(
+        deps.store, connection, settings.default_account_code
+    )
+    if problem:
+        errors = {ids.SETTINGS_ACCOUNT_BLOCK: problem[:150]}
     if errors:
         ack(response_action="errors", errors=errors)
         return

@@ -105,6 +105,26 @@ def refreshing(connection, *, full: bool) -> dict:
     return _message(f":arrows_counterclockwise: Refreshing {what}…")
 
 
+def list_label(kinds: tuple[str, ...]) -> str:
+    """What one provider list holds, in people's words: "contacts" for suppliers and customers
+    read together, else the first kind's plural ("suppliers", "categories")."""
+    if set(kinds) == {"supplier", "customer"}:
+        return "contacts"
+    kind = kinds[0] if kinds else "record"
+    return KIND_NAMES.get(kind, (kind, kind + "s"))[1]
+
+
+def refresh_progress(connection, progress, *, full: bool = False) -> dict:
+    """The refresh reply while a long sync runs: "… 12,000 of about 100,000 contacts"."""
+    what = "all " + _org(connection) if full else _org(connection)
+    label = list_label(progress.kinds)
+    if progress.expected:
+        done = f"{progress.read:,} of about {progress.expected:,} {label}"
+    else:
+        done = f"{progress.read:,} {label} so far"
+    return _message(f":arrows_counterclockwise: Refreshing {what}… {done}")
+
+
 def refresh_outcome(connection, outcome) -> dict:
     """The refresh reply, replaced with how it went."""
     if outcome.ok:
@@ -215,6 +235,16 @@ def sync_failing(connection, failures: int, last_error: str | None, last_ok) -> 
         f":warning: ledgerlink couldn't sync {_org(connection)} the last {failures} times. "
         f"The last error: {escape(last_error or 'unknown')}\n{since} The lists ledgerlink has are "
         "kept, and it keeps trying; `/integrations refresh` tries again now."
+    )
+    return _message(text)
+
+
+def first_sync_failed(connection, error: str | None, retry_at: datetime | None) -> dict:
+    when = f" at {slack_time(retry_at)}" if retry_at else " shortly"
+    text = (
+        f":warning: ledgerlink couldn't read {_org(connection)} for the first time: "
+        f"{escape(error or 'unknown error')}\nItems sent meanwhile are kept and wait for the first "
+        f"sync; ledgerlink tries again{when}, and `/integrations refresh` tries now."
     )
     return _message(text)
 

@@ -33,6 +33,11 @@ LIST_KINDS: tuple[ListKind, ...] = (
     "tracking",
     "payment_method",
 )
+# How the list kinds come from a provider by default: each from its own list. A session whose
+# provider serves several kinds from one list (Xero: suppliers and customers are both
+# /Contacts) says so with a `list_groups` attribute and a `fetch_lists` method (see
+# `ProviderSession`), so a sync reads that list once.
+ONE_LIST_PER_KIND: tuple[tuple[ListKind, ...], ...] = tuple((kind,) for kind in LIST_KINDS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,12 +126,18 @@ class ListFetch:
 
     `cursor` is known before the pages are read (it marks when this fetch started), and is to
     be stored only once every page was stored. `full` says whether this is a complete list.
+    A fetch of several kinds at once (`fetch_lists`) lists them in `kinds`; each record says
+    its own kind. `expected`, when the provider says how long the list is, is set as the pages
+    arrive (e.g. Xero's `pagination.itemCount`), and `read` counts what was read, for progress.
     """
 
     kind: ListKind
     full: bool
     cursor: str | None
     pages: Iterator[list[Record]]
+    kinds: tuple[ListKind, ...] = ()
+    expected: int | None = None
+    read: int = 0  # items read from the provider so far (contacts, not records)
 
 
 @dataclass(frozen=True)
@@ -142,6 +153,9 @@ class BillLine:
     description: str
     amount: Decimal
     account_code: str | None = None
+    # The account's id at the provider (from the synced chart), when known: providers that
+    # take an id use it, so an account renamed or renumbered since still gets the bill.
+    account_id: str | None = None
     tax_code: str | None = None
     tracking: tuple[TrackingRef, ...] = ()
 
@@ -164,6 +178,9 @@ class PublishedBill:
     remote_id: str
     url: str | None = None
     number: str | None = None
+    # What the provider's rules changed, in words for the item's message (e.g. a reference
+    # shortened to fit QuickBooks' bill number).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -196,7 +213,11 @@ class TokenStore(Protocol):
 
 
 class ProviderSession(Protocol):
-    """Work against one connected organisation."""
+    """Work against one connected organisation.
+
+    Optional: `list_groups` (kinds read from one provider list, in the order to sync them) and
+    `fetch_lists(kinds, cursor)`, one fetch whose pages hold records of every kind of a group.
+    """
 
     def fetch_list(self, kind: ListKind, cursor: str | None) -> ListFetch: ...
 

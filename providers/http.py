@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import orjson
 from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.client import OAuth2Client as _ProtocolClient
 
@@ -176,17 +177,25 @@ class RateLimit:
     concurrent: int
     # How long a caller may wait for a free concurrent slot before giving up.
     slot_timeout: float = 120.0
+    per_second: int | None = None  # a burst limit within the minute (QuickBooks: 10 a second)
+    per_day: int | None = None  # a rolling 24-hour budget (Xero: 5000 a day)
+
+
+DAY = 86_400.0
 
 
 class TenantLimiter:
-    """A sliding one-minute window of calls plus a cap on calls in flight, for one tenant."""
+    """Sliding windows of calls (a second, a minute, a day) plus a cap on calls in flight, for
+    one tenant. Second and minute limits are waited out; a spent daily budget raises
+    `RateLimited` (scope "day") at once, with the time until a call leaves the window."""
 
     def __init__(self, limit: RateLimit, timing: Timing):
         self._limit = limit
         self._timing = timing
         self._slots = threading.BoundedSemaphore(limit.concurrent)
         self._lock = threading.Lock()
-        self._calls: deque[float] = deque()
+        self._calls: deque[float] = deque()  # the last minute's calls
+        self._day: deque[float] = deque()  # the last day's calls, when there is a daily limit
 
     @contextmanager
     def slot(self) -> Iterator[None]:
@@ -203,16 +212,33 @@ class TenantLimiter:
             self._slots.release()
 
     def _wait_for_window(self) -> None:
+        limit = self._limit
         while True:
             with self._lock:
                 now = self._timing.monotonic()
                 while self._calls and now - self._calls[0] >= 60.0:
                     self._calls.popleft()
-                if len(self._calls) < self._limit.per_minute:
+                while self._day and now - self._day[0] >= DAY:
+                    self._day.popleft()
+                if limit.per_day is not None and len(self._day) >= limit.per_day:
+                    raise RateLimited(
+                        self._day[0] + DAY - now,
+                        "day",
+                        f"the day's {limit.per_day} calls for this organisation are spent",
+                    )
+                wait = 0.0
+                if len(self._calls) >= limit.per_minute:
+                    wait = self._calls[0] + 60.0 - now
+                elif limit.per_second is not None and len(self._calls) >= limit.per_second:
+                    recent = self._calls[-limit.per_second]
+                    if now - recent < 1.0:
+                        wait = recent + 1.0 - now
+                if wait <= 0:
                     self._calls.append(now)
+                    if limit.per_day is not None:
+                        self._day.append(now)
                     return
-                wait = self._calls[0] + 60.0 - now
-            log.debug("per-minute limit reached; waiting %.2f s", wait)
+            log.debug("rate limit reached; waiting %.2f s", wait)
             self._timing.sleep(wait)
 
 
@@ -238,9 +264,10 @@ class RateLimiter:
 
 
 def read_json(response: httpx.Response, service: str) -> Any:
-    """The response's JSON, or `ProviderUnavailable` when it cannot be read."""
+    """The response's JSON, or `ProviderUnavailable` when it cannot be read. Decoded with
+    orjson (strict RFC 8259 JSON, as the providers send): pages of 1000 contacts are large."""
     try:
-        return response.json()
+        return orjson.loads(response.content)
     except ValueError:
         raise ProviderUnavailable(
             f"{service} sent an unreadable answer (HTTP {response.status_code})"

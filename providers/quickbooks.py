@@ -22,14 +22,22 @@ Decisions:
 * PKCE is off by default (`pkce=False`): ledgerlink is a confidential client that authenticates
   with its client secret and checks `state`, which is the flow Intuit documents; it can be
   turned on with the constructor flag, and `capabilities.pkce` says which is in use.
-* A bill line's `account_code` is matched like the records' codes: an account's `AcctNum` first,
-  then its Id (account numbers are optional in QuickBooks, so the Id is the fallback code).
+* A bill line names its account by `account_id` (the synced chart's Id, resolved when the item
+  was accepted, so a rename since does not matter); without one, `account_code` is matched like
+  the records' codes (`AcctNum` first, then the Id) and then by unique name -- most companies
+  have no account numbers, and their users know accounts by name.
+* A supplier's reference longer than QuickBooks' 21-character `DocNumber` is shortened visibly
+  ("...") and kept whole in the bill's memo (`PrivateNote`); `PublishedBill.notes` says so.
+* Tax: `GlobalTaxCalculation` is left out for US companies (Intuit: not applicable to them);
+  elsewhere it follows the bill's lines (see `create_bill`). The country is CompanyInfo's.
+* Rate limits: 500 requests a minute and 10 a second per company, 10 in flight.
 * QuickBooks bills have no draft or approval state: every bill is created open
   (`capabilities.bill_statuses == ("AUTHORISED",)`) and `Bill.status` is not sent.
 * Tracking: a class is set per line (`ClassRef`); a department/location belongs to the whole
   bill (`DepartmentRef`), so lines naming different locations are refused.
 * Revocation posts `{"token": refresh_token}` as JSON to `revoke_url` (a constructor argument,
-  default `DEFAULT_REVOKE_URL`), as Intuit documents it.
+  default `DEFAULT_REVOKE_URL`), as Intuit documents it; only a 200 means revoked (Intuit answers
+  400 when revocation fails).
 """
 
 from __future__ import annotations
@@ -89,7 +97,14 @@ APP_URLS = {
     "production": "https://app.qbo.intuit.com",
     "sandbox": "https://app.sandbox.qbo.intuit.com",
 }
-RATE_LIMIT = RateLimit(per_minute=500, concurrent=10)
+# Intuit's "API call limits and throttles": "500 requests per minute per realm ID" and "10
+# requests per second, per realm ID and app" (and at most 10 concurrent requests).
+RATE_LIMIT = RateLimit(per_minute=500, concurrent=10, per_second=10)
+# "The string length specified does not match the supported length. Min:0 Max:21 supported."
+# (QuickBooks' answer, error 2050, to a longer DocNumber.) Xero's InvoiceNumber takes 255.
+DOC_NUMBER_MAX = 21
+SHORTENED = "..."
+US = "US"
 MINOR_VERSION = "75"
 PAGE_SIZE = 1000
 CDC_LOOKBACK = timedelta(days=30)
@@ -267,6 +282,7 @@ class QuickBooksProvider:
         self._retrier = Retrier(SERVICE, self._timing, qbo_throttle)
         self._limiter = RateLimiter(RATE_LIMIT, self._timing)
         self._app_url = APP_URLS.get(config.qbo_environment, APP_URLS["production"])
+        self._countries: dict[str, str] = {}  # realm -> CompanyInfo.Country, read once
         self.oauth = OAuthClient(
             OAuthSettings(
                 service=SERVICE,
@@ -333,6 +349,9 @@ class QuickBooksProvider:
         return self.oauth.refresh(tokens)
 
     def revoke(self, tokens: TokenSet) -> None:
+        """Only a 200 counts as revoked: Intuit answers 400 when a revocation fails, so unlike
+        RFC 7009 servers (where Xero's client treats 400 as an unknown, hence dead, token) a
+        400 here means the grant may still be live, and the caller is told it failed."""
         response = self._retrier.send(
             lambda: self._http.post(
                 self._revoke_url,
@@ -341,7 +360,10 @@ class QuickBooksProvider:
                 auth=self.oauth.client_auth(),
             )
         )
-        self.oauth.check_revocation(response)
+        if response.status_code not in (200, 204):
+            raise ProviderError(
+                f"QuickBooks did not revoke the connection (HTTP {response.status_code})"
+            )
 
     def session(self, tenant_id: str, tokens: TokenStore) -> QuickBooksSession:
         api = ApiSession(
@@ -359,17 +381,30 @@ class QuickBooksProvider:
             base_url=f"{self._config.qbo_api_url}/v3/company/{tenant_id}",
             clock=self._clock,
             app_url=self._app_url,
+            realm_id=tenant_id,
+            countries=self._countries,
         )
 
 
 class QuickBooksSession:
     """Work against one QuickBooks company."""
 
-    def __init__(self, api: ApiSession, *, base_url: str, clock: Clock, app_url: str):
+    def __init__(
+        self,
+        api: ApiSession,
+        *,
+        base_url: str,
+        clock: Clock,
+        app_url: str,
+        realm_id: str = "",
+        countries: dict[str, str] | None = None,
+    ):
         self._api = api
         self._base_url = base_url
         self._clock = clock
         self._app_url = app_url
+        self._realm_id = realm_id
+        self._countries = {} if countries is None else countries
         self._account_ids: dict[str, str] | None = None
 
     def __repr__(self) -> str:
@@ -488,11 +523,21 @@ class QuickBooksSession:
     def create_bill(self, bill: Bill, *, idempotency_key: str) -> PublishedBill:
         if not bill.lines:
             raise ValidationFailed(["a bill needs at least one line"])
+        us = self._country() == US
+        taxed = any(line.tax_code for line in bill.lines)
         lines, departments = [], set()
         for line in bill.lines:
-            detail: dict[str, Any] = {"AccountRef": {"value": self._account_id(line.account_code)}}
+            account = line.account_id or self._account_id(line.account_code)
+            detail: dict[str, Any] = {"AccountRef": {"value": account}}
             if line.tax_code:
                 detail["TaxCodeRef"] = {"value": line.tax_code}
+                if not us and bill.amounts_include_tax:
+                    # Intuit's reference (global companies): "For AU locale: On the transaction
+                    # line, if GlobalTaxCalculation is TaxInclusive and TaxCodeRef is specified,
+                    # TaxInclusiveAmt is required" -- the line's gross amount, the receipt's
+                    # total, from which QuickBooks works out the net and the tax (with
+                    # TaxInclusive, `Amount` alone could be read as the net).
+                    detail["TaxInclusiveAmt"] = float(line.amount)
             for ref in line.tracking:
                 if ref.category_id == "class":
                     detail["ClassRef"] = {"value": ref.option_id}
@@ -520,13 +565,35 @@ class QuickBooksSession:
         body: dict[str, Any] = {
             "VendorRef": {"value": bill.supplier_id},
             "TxnDate": bill.date.isoformat(),
-            "GlobalTaxCalculation": "TaxInclusive" if bill.amounts_include_tax else "TaxExcluded",
             "Line": lines,
         }
+        if not us:
+            # Intuit's Bill reference marks GlobalTaxCalculation as not applicable to US
+            # companies (US sales tax is QuickBooks' own automated calculation), so US bills
+            # leave it out. Elsewhere a bill
+            # without a tax code carries no tax ("NotApplicable"), so the receipt's total is the
+            # line amount as sent; with a tax code it says whether the amounts include the tax.
+            if not taxed:
+                body["GlobalTaxCalculation"] = "NotApplicable"
+            else:
+                body["GlobalTaxCalculation"] = (
+                    "TaxInclusive" if bill.amounts_include_tax else "TaxExcluded"
+                )
+        notes: tuple[str, ...] = ()
+        if bill.reference:
+            number = bill.reference
+            if len(number) > DOC_NUMBER_MAX:
+                # Shortened visibly; the whole reference goes in the bill's memo.
+                number = number[: DOC_NUMBER_MAX - len(SHORTENED)] + SHORTENED
+                body["PrivateNote"] = f"Supplier's reference: {bill.reference}"
+                notes = (
+                    f"QuickBooks bill numbers hold {DOC_NUMBER_MAX} characters, so the "
+                    f"reference was shortened to {number}; the whole reference is in the "
+                    "bill's memo",
+                )
+            body["DocNumber"] = number
         if bill.due_date:
             body["DueDate"] = bill.due_date.isoformat()
-        if bill.reference:
-            body["DocNumber"] = bill.reference
         if bill.currency:
             body["CurrencyRef"] = {"value": bill.currency.upper()}
         if departments:
@@ -541,24 +608,43 @@ class QuickBooksSession:
             remote_id=str(created["Id"]),
             url=f"{self._app_url}/app/bill?txnId={created['Id']}",
             number=created.get("DocNumber") or None,
+            notes=notes,
         )
 
+    def _country(self) -> str:
+        """The company's country (CompanyInfo.Country), read once per company and process."""
+        country = self._countries.get(self._realm_id)
+        if country is None:
+            info = self._get(f"companyinfo/{self._realm_id}", {}).get("CompanyInfo") or {}
+            country = str(info.get("Country") or "").upper()
+            self._countries[self._realm_id] = country
+        return country
+
     def _account_id(self, code: str | None) -> str:
+        """The Id of the account a line names by number, Id or name (when the caller has no
+        id from the synced chart): account numbers first, then ids, then unique names."""
         if not code:
             raise ValidationFailed(["QuickBooks needs an expense account on every bill line"])
         if self._account_ids is None:
             ids: dict[str, str] = {}
             accounts = [obj for page in self._query_pages("Account") for obj in page]
+            names: dict[str, list[str]] = {}
+            for account in accounts:
+                for name in {account.get("Name"), account.get("FullyQualifiedName")} - {None}:
+                    names.setdefault(str(name).casefold(), []).append(str(account["Id"]))
+            for name, found in names.items():
+                if len(set(found)) == 1:
+                    ids[name] = found[0]
             for account in accounts:
                 ids[str(account["Id"])] = str(account["Id"])
             for account in accounts:  # account numbers win over ids, as in the records
                 if account.get("AcctNum"):
                     ids[str(account["AcctNum"])] = str(account["Id"])
             self._account_ids = ids
-        try:
-            return self._account_ids[code]
-        except KeyError:
-            raise ValidationFailed([f"QuickBooks has no account with code {code}"]) from None
+        found = self._account_ids.get(code) or self._account_ids.get(code.casefold())
+        if found is None:
+            raise ValidationFailed([f"QuickBooks has no account with number or name {code}"])
+        return found
 
     # -- requests -----------------------------------------------------------------------------
 
@@ -590,6 +676,23 @@ def _name(entity: str, obj: Mapping[str, Any]) -> str:
     return obj.get("FullyQualifiedName") or obj.get("Name") or ""
 
 
+# What ledgerlink reads of each entity; only these are stored.
+KEPT_FIELDS = {
+    "Account": (
+        "Id",
+        "Name",
+        "FullyQualifiedName",
+        "AcctNum",
+        "AccountType",
+        "Classification",
+        "Active",
+        "CurrencyRef",
+    ),
+    "Vendor": ("Id", "DisplayName", "CompanyName", "Active", "CurrencyRef"),
+    "Customer": ("Id", "DisplayName", "CompanyName", "Active"),
+}
+
+
 def _record(kind: ListKind, entity: str, obj: Mapping[str, Any]) -> Record:
     deleted = str(obj.get("status") or "").lower() == "deleted"
     active = not deleted and obj.get("Active", True) is not False
@@ -612,6 +715,7 @@ def _record(kind: ListKind, entity: str, obj: Mapping[str, Any]) -> Record:
         code = str(obj.get("AcctNum") or remote_id)
     elif entity == "TaxCode":
         code = remote_id
+    fields = KEPT_FIELDS.get(entity)
     return Record(
         kind=kind,
         remote_id=remote_id,
@@ -619,5 +723,5 @@ def _record(kind: ListKind, entity: str, obj: Mapping[str, Any]) -> Record:
         code=code,
         active=active,
         updated_at=updated,
-        raw=obj,
+        raw={k: obj[k] for k in fields if k in obj} if fields else obj,
     )

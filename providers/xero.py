@@ -20,6 +20,20 @@ contact as a customer (a contact can be both). A full fetch lists only the membe
 kind; an incremental fetch reports every changed contact, the ones not (or no longer) members
 as inactive, so a supplier that became a customer only does not stay an active supplier.
 `ContactStatus` other than ACTIVE (ARCHIVED, GDPRREQUEST) means inactive.
+
+One pass per list: a sync reads /Contacts once for suppliers and customers together, and
+/Accounts once for the chart and the payment accounts (`fetch_lists`, `LIST_GROUPS`), so a
+no-change refresh costs one request per list. Xero sets the flags itself: the Contacts
+documentation says `IsSupplier` "Cannot be set via PUT or POST - it is automatically set when
+an accounts payable invoice is generated against this contact". A contact whose only change is
+such a flag is not returned by an If-Modified-Since read, so incremental reads alone would
+leave suppliers and customers stale: the sync engine reads every list whole on a schedule
+(`bot.sync.FULL_REREAD`, weekly) to catch such changes.
+
+Rate limits (Xero's "API Limits": "Concurrent Limit: 5 calls in progress at one time",
+"Minute Limit: 60 calls per minute", "Daily Limit: 5000 calls per day", per organisation)
+are all kept by the client's limiter: the minute limit is waited out, the daily one defers
+the sync until the day's window has room.
 """
 
 from __future__ import annotations
@@ -70,8 +84,37 @@ from providers.http import (
 )
 
 SERVICE = "Xero"
-RATE_LIMIT = RateLimit(per_minute=60, concurrent=5)
+RATE_LIMIT = RateLimit(per_minute=60, concurrent=5, per_day=5000)
 PAGE_SIZE = 1000
+# The provider lists a sync reads, each once: a /Contacts pass gives suppliers and customers,
+# an /Accounts pass the chart of accounts and the payment (bank) accounts.
+ACCOUNTS: tuple[ListKind, ...] = ("account", "payment_method")
+CONTACTS: tuple[ListKind, ...] = ("supplier", "customer")
+LIST_GROUPS: tuple[tuple[ListKind, ...], ...] = (ACCOUNTS, CONTACTS, ("tax_rate",), ("tracking",))
+# What ledgerlink reads of a contact and of an account (matching, default accounts, the
+# categories' resolution); only these are stored, so a sync of 100k contacts stays light.
+CONTACT_FIELDS = (
+    "ContactID",
+    "Name",
+    "ContactStatus",
+    "AccountNumber",
+    "IsSupplier",
+    "IsCustomer",
+    "UpdatedDateUTC",
+    "PurchasesDefaultAccountCode",
+)
+ACCOUNT_FIELDS = (
+    "AccountID",
+    "Code",
+    "Name",
+    "Type",
+    "Class",
+    "Status",
+    "TaxType",
+    "CurrencyCode",
+    "BankAccountNumber",
+    "UpdatedDateUTC",
+)
 # Incremental fetches look a little further back than the cursor, so a clock skew between
 # ledgerlink and Xero cannot lose a change; seeing a record twice is harmless.
 OVERLAP = timedelta(minutes=5)
@@ -279,23 +322,42 @@ class XeroSession:
 
     # -- lists --------------------------------------------------------------------------------
 
-    def fetch_list(self, kind: ListKind, cursor: str | None) -> ListFetch:
-        since = parse_cursor(cursor)
-        started = self._clock.now()
-        if kind in ("supplier", "customer"):
-            pages = self._contact_pages(kind, since)
-        elif kind in ("account", "payment_method"):
-            pages = self._account_pages(kind, since)
-        elif kind == "tax_rate":
-            since, pages = None, self._tax_rate_pages()
-        elif kind == "tracking":
-            since, pages = None, self._tracking_pages()
-        else:
-            raise ValueError(f"unknown list kind {kind!r}")
-        return ListFetch(kind=kind, full=since is None, cursor=make_cursor(started), pages=pages)
+    list_groups = LIST_GROUPS
 
-    def _contact_pages(self, kind: ListKind, since: datetime | None) -> Iterator[list[Record]]:
-        page = 1
+    def fetch_list(self, kind: ListKind, cursor: str | None) -> ListFetch:
+        return self.fetch_lists((kind,), cursor)
+
+    def fetch_lists(self, kinds: tuple[ListKind, ...], cursor: str | None) -> ListFetch:
+        """One pass over the provider list behind `kinds` (one group of `LIST_GROUPS`, or a
+        part of one): every record of those kinds, each page read once."""
+        kinds = tuple(kinds)
+        group = next((g for g in LIST_GROUPS if set(kinds) <= set(g)), None)
+        if not kinds or group is None:
+            raise ValueError(f"unknown list kind(s) {kinds!r}")
+        since = parse_cursor(cursor)
+        if group in (("tax_rate",), ("tracking",)):
+            since = None  # no If-Modified-Since on these: always whole
+        fetch = ListFetch(
+            kind=kinds[0],
+            full=since is None,
+            cursor=make_cursor(self._clock.now()),
+            pages=iter(()),
+            kinds=kinds,
+        )
+        if group == CONTACTS:
+            fetch.pages = self._contact_pages(kinds, since, fetch)
+        elif group == ACCOUNTS:
+            fetch.pages = self._account_pages(kinds, since)
+        elif group == ("tax_rate",):
+            fetch.pages = self._tax_rate_pages()
+        else:
+            fetch.pages = self._tracking_pages()
+        return fetch
+
+    def _contact_pages(
+        self, kinds: tuple[ListKind, ...], since: datetime | None, fetch: ListFetch
+    ) -> Iterator[list[Record]]:
+        page, read = 1, 0
         while True:
             data = self._get(
                 "Contacts",
@@ -308,24 +370,35 @@ class XeroSession:
                 },
             )
             contacts = [c for c in data.get("Contacts") or [] if isinstance(c, dict)]
+            pagination = data.get("pagination") or {}
+            if isinstance(pagination.get("itemCount"), int):
+                fetch.expected = pagination["itemCount"]
             records = []
             for contact in contacts:
-                member = _is_member(kind, contact)
-                if member or since is not None:
-                    records.append(_contact_record(kind, contact, member=member))
+                kept = _trim(contact, CONTACT_FIELDS)
+                for kind in kinds:
+                    member = _is_member(kind, kept)
+                    if member or since is not None:
+                        records.append(_contact_record(kind, kept, member=member))
+            read += len(contacts)
+            fetch.read = read
             if records:
                 yield records
-            page_count = (data.get("pagination") or {}).get("pageCount")
+            page_count = pagination.get("pageCount")
             if len(contacts) < PAGE_SIZE or (isinstance(page_count, int) and page >= page_count):
                 return
             page += 1
 
-    def _account_pages(self, kind: ListKind, since: datetime | None) -> Iterator[list[Record]]:
+    def _account_pages(
+        self, kinds: tuple[ListKind, ...], since: datetime | None
+    ) -> Iterator[list[Record]]:
         data = self._get("Accounts", since=since)
         records = [
-            _account_record(kind, account)
+            _account_record(kind, _trim(account, ACCOUNT_FIELDS))
             for account in data.get("Accounts") or []
-            if isinstance(account, dict) and (kind == "account" or account.get("Type") == "BANK")
+            if isinstance(account, dict)
+            for kind in kinds
+            if kind == "account" or account.get("Type") == "BANK"
         ]
         if records:
             yield records
@@ -396,7 +469,7 @@ class XeroSession:
                     raise DuplicateName(existing)
             raise error
         contact = self._first(self._ok(response), "Contacts")
-        return _contact_record("supplier", contact, member=True)
+        return _contact_record("supplier", _trim(contact, CONTACT_FIELDS), member=True)
 
     def find_contact(self, name: str) -> Record | None:
         """The contact with this name (case-insensitive), preferring an active one."""
@@ -410,8 +483,7 @@ class XeroSession:
         if not matches:
             return None
         matches.sort(key=lambda c: c.get("ContactStatus") != "ACTIVE")
-        contact = matches[0]
-        return _contact_record("supplier", contact, member=True)
+        return _contact_record("supplier", _trim(matches[0], CONTACT_FIELDS), member=True)
 
     # -- bills --------------------------------------------------------------------------------
 
@@ -517,6 +589,10 @@ def _key(idempotency: str) -> str:
     return idempotency_key(idempotency, IDEMPOTENCY_KEY_MAX)
 
 
+def _trim(item: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    return {key: item[key] for key in fields if key in item}
+
+
 def _is_member(kind: ListKind, contact: Mapping[str, Any]) -> bool:
     if kind == "customer":
         return bool(contact.get("IsCustomer"))
@@ -551,7 +627,10 @@ def _line_item(line: BillLine, names: Mapping[tuple[str, str], tuple[str, str]])
     item: dict[str, Any] = {"Quantity": 1, "UnitAmount": float(line.amount)}
     if line.description:
         item["Description"] = line.description
-    if line.account_code:
+    if line.account_id:
+        # By id: an account renamed or renumbered at Xero since the item came in still works.
+        item["AccountID"] = line.account_id
+    elif line.account_code:
         item["AccountCode"] = line.account_code
     if line.tax_code:
         item["TaxType"] = line.tax_code

@@ -72,6 +72,18 @@ class Database:
         else:
             db.conn.execute("COMMIT")
 
+    def close_thread(self) -> None:
+        """Close the calling thread's connection, if it opened one: for short-lived helper
+        threads (a sync's read-ahead), so their connections do not pile up."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            return
+        self._local.db = None
+        with self._lock:
+            if db.conn in self._connections:
+                self._connections.remove(db.conn)
+        db.conn.close()
+
     def rows(self, sql: str, params: tuple | dict = ()) -> list[dict]:
         return list(self.db.query(sql, params))
 

@@ -22,6 +22,7 @@ ITEM_FIELDS = (
     "reference",
     "description",
     "category",
+    "category_account_id",
 )
 
 
@@ -63,6 +64,7 @@ class Item:
     prompt_reminded_at: str | None
     created_at: str
     updated_at: str
+    category_account_id: str | None = None
 
 
 _COLUMNS = {f.name for f in fields(Item)}

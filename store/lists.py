@@ -4,6 +4,11 @@ Records are kept per connection and kind; archived ones stay, marked inactive, s
 names one can still be shown but no prompt offers it. A sync run streams its pages into
 `list_staging` under its run id and `merge_sync_run` moves them into `list_records`, advances
 every cursor and closes the run in one transaction: a run that fails part way changes nothing.
+
+The staging table is a TEMP table of the syncing thread's own connection (a run stages and
+merges in one thread): staged pages never go through the WAL, so 100k staged contacts cost
+no checkpoint and no durable write, and a crash simply loses them (the run is closed as
+interrupted when the next one starts). The table is dropped when the run ends.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+import orjson
 
 from providers.base import Record
 from store.leases import LeaseLost
@@ -26,8 +33,20 @@ class KindResult:
     full: bool
 
 
+_STAGING = (
+    "CREATE TEMP TABLE IF NOT EXISTS list_staging (run_id INTEGER NOT NULL, kind TEXT NOT NULL, "
+    "remote_id TEXT NOT NULL, name TEXT NOT NULL, code TEXT, active INTEGER NOT NULL, "
+    "updated_at TEXT, raw TEXT NOT NULL, PRIMARY KEY (run_id, kind, remote_id))"
+)
+# Drops this connection's staging; a connection that staged nothing has none (then the name
+# resolves to the empty table of the same name in the main database, which is never written).
+DROP_STAGING = "DROP TABLE IF EXISTS temp.list_staging"
+
+
 def _raw(record: Record) -> str:
-    return json.dumps(dict(record.raw), sort_keys=True, default=str, separators=(",", ":"))
+    """The record's provider fields as compact JSON with sorted keys (so an unchanged record
+    encodes the same, and the merge can tell it is unchanged)."""
+    return orjson.dumps(dict(record.raw), option=orjson.OPT_SORT_KEYS, default=str).decode()
 
 
 def _values(record: Record) -> tuple:
@@ -110,6 +129,15 @@ class ListQueries:
         )
         return [_record(kind, row) for row in rows]
 
+    def all_records(self, connection_id: int, kind: str) -> list[Record]:
+        """Every record of `kind`, archived ones too (to say "archived" rather than "unknown")."""
+        rows = self.database.rows(
+            "SELECT remote_id, name, code, active, updated_at, raw FROM list_records "
+            "WHERE connection_id = ? AND kind = ? ORDER BY name COLLATE NOCASE, remote_id",
+            (connection_id, kind),
+        )
+        return [_record(kind, row) for row in rows]
+
     def list_record(self, connection_id: int, kind: str, remote_id: str) -> Record | None:
         """One record by its id at the provider, active or not."""
         row = self.database.row(
@@ -143,20 +171,27 @@ class ListQueries:
         return {row["kind"]: row["n"] for row in rows}
 
     def list_cursor(self, connection_id: int, kind: str) -> str | None:
+        return self.list_cursor_state(connection_id, kind)[0]
+
+    def list_cursor_state(self, connection_id: int, kind: str) -> tuple[str | None, object]:
+        """(cursor, when the list was last read whole), each None when unknown."""
         row = self.database.row(
-            "SELECT cursor FROM list_cursors WHERE connection_id = ? AND kind = ?",
+            "SELECT cursor, full_at FROM list_cursors WHERE connection_id = ? AND kind = ?",
             (connection_id, kind),
         )
-        return row["cursor"] if row else None
+        return (row["cursor"], parse(row["full_at"])) if row else (None, None)
 
     # -- a sync run's staging -----------------------------------------------------------------
 
     def stage_records(self, run_id: int, kind: str, records: Iterable[Record]) -> int:
-        """Keep one fetched page for the run; a record seen twice keeps its latest version."""
-        rows = [(run_id, kind, *_values(record)) for record in records]
+        """Keep one fetched page for the run; a record seen twice keeps its latest version.
+        Each record is staged under its own kind (a page of one provider list may hold
+        several: Xero's contacts are suppliers and customers); `kind` is the page's list."""
+        rows = [(run_id, record.kind or kind, *_values(record)) for record in records]
         with self.database.write() as db:
+            db.execute(_STAGING)
             db.conn.executemany(
-                "INSERT OR REPLACE INTO list_staging (run_id, kind, remote_id, name, code, "
+                "INSERT OR REPLACE INTO temp.list_staging (run_id, kind, remote_id, name, code, "
                 "active, updated_at, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
@@ -203,10 +238,12 @@ class ListQueries:
                     db.execute(_DEACTIVATE_MISSING, params)
                 db.execute(_MERGE, params)
                 db.execute(
-                    "INSERT INTO list_cursors (connection_id, kind, cursor, synced_at) "
-                    "VALUES (:conn, :kind, :cursor, :now) ON CONFLICT (connection_id, kind) "
-                    "DO UPDATE SET cursor = excluded.cursor, synced_at = excluded.synced_at",
-                    {**params, "cursor": result.cursor},
+                    "INSERT INTO list_cursors (connection_id, kind, cursor, synced_at, full_at) "
+                    "VALUES (:conn, :kind, :cursor, :now, :full_at) "
+                    "ON CONFLICT (connection_id, kind) DO UPDATE SET cursor = excluded.cursor, "
+                    "synced_at = excluded.synced_at, "
+                    "full_at = COALESCE(excluded.full_at, list_cursors.full_at)",
+                    {**params, "cursor": result.cursor, "full_at": now if result.full else None},
                 )
                 total = db.execute(
                     "SELECT COUNT(*) FROM list_records WHERE connection_id = ? AND kind = ? "
@@ -219,7 +256,7 @@ class ListQueries:
                     "deactivated": deactivated,
                     "total": total,
                 }
-            db.execute("DELETE FROM list_staging WHERE run_id = ?", (run_id,))
+            db.execute(DROP_STAGING)
             db.execute(
                 "UPDATE sync_runs SET result = 'ok', finished_at = ?, counts = ?, error = NULL, "
                 "retry_at = NULL WHERE id = ?",

@@ -325,3 +325,17 @@ def m008_encrypt_slack_tokens(db):
         raise RuntimeError("m008_encrypt_slack_tokens needs the token key: use migrations.apply")
     db.execute("PRAGMA secure_delete = ON")  # overwrite the clear values, don't just free them
     encrypt_stored_tokens(db, cipher)
+
+
+@MIGRATIONS()
+def m007_sync_fidelity(db):
+    db.executescript(
+        """
+        -- When each list was last read whole: lists are re-read whole on a schedule, since an
+        -- incremental read can miss changes (Xero's supplier/customer flags).
+        ALTER TABLE list_cursors ADD COLUMN full_at TEXT;
+        -- The account an item's category resolved to (its id at the provider), fixed when the
+        -- item is accepted; the typed category stays in `category` and the history.
+        ALTER TABLE items ADD COLUMN category_account_id TEXT;
+        """
+    )

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from store.lists import DROP_STAGING
 from store.timeutil import iso, parse
 
 RESULTS = ("running", "ok", "failed", "deferred", "expired")
@@ -65,7 +66,7 @@ class SyncRunQueries:
                 "DELETE FROM list_staging WHERE run_id IN "
                 "(SELECT id FROM sync_runs WHERE connection_id = ? AND result = 'running')",
                 (connection_id,),
-            )
+            )  # (pages this thread staged for a run it never closed)
             db.execute(
                 "UPDATE sync_runs SET result = 'failed', finished_at = ?, "
                 "error = 'the sync was interrupted (ledgerlink stopped while it ran)' "
@@ -91,7 +92,7 @@ class SyncRunQueries:
         if result not in RESULTS or result in ("running", "ok"):
             raise ValueError(f"not a closing result: {result!r}")
         with self.database.write() as db:
-            db.execute("DELETE FROM list_staging WHERE run_id = ?", (run_id,))
+            db.execute(DROP_STAGING)  # this thread's staging (the run's own)
             db.execute(
                 "UPDATE sync_runs SET result = ?, finished_at = ?, error = ?, retry_at = ? "
                 "WHERE id = ?",

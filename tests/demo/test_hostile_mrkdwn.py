@@ -142,6 +142,8 @@ USER_TEXT = {
     ),
     "values": lambda t: {"item_supplier_block": {"item_supplier": {"value": t}}},
     "errors": lambda t: {"supplier": t, "other": t},
+    # What a provider's rules changed on a bill (it quotes the supplier's reference).
+    "notes": lambda t: one_of((t, t), ()),
 }
 for _name in (
     "org_name",
@@ -202,6 +204,11 @@ OWN = {
     "permalink_hint": " <https://slack.test/archives/C1/p1|See the prompt>.",
     "extra_status": "Last synced today.",
     "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*Done*"}}],
+    "kinds": one_of(("supplier", "customer"), ("account",)),
+    "progress": one_of(
+        SimpleNamespace(kinds=("supplier", "customer"), read=12_000, expected=100_000),
+        SimpleNamespace(kinds=("tax_rate",), read=3, expected=None),
+    ),
 }
 # Where a name means something else in one builder.
 OVERRIDES = {

@@ -9,7 +9,11 @@ from bot.clock import FixedClock
 from bot.config import Config
 from bot.item_input import parse_item
 from bot.items import ItemService
+from handlers.settings import default_account_problem
+from providers.base import Record, ValidationFailed
 from store import open_store
+from store.workspaces import Settings
+from tests.sync.conftest import make_connection
 from tests.sync.fakes import NOW
 
 
@@ -116,3 +120,54 @@ def test_same_external_id_returns_the_first_item(service):
     )
     other, created = service.submit("T2", data_other_team, source="api")
     assert created and other.id != first.id
+
+
+def sync_chart(store, connection):
+    """A chart of accounts and one committed sync for `connection`, without a provider."""
+    for remote_id, name, code, status in (
+        ("acc-429", "Café Supplies", "429", "ACTIVE"),
+        ("acc-300", "Purchases (old)", "300", "ARCHIVED"),
+    ):
+        raw = {"Name": name, "Type": "EXPENSE", "Class": "EXPENSE", "Status": status}
+        store.upsert_record(
+            connection.id, Record("account", remote_id, name, code, status == "ACTIVE", raw=raw)
+        )
+    run = store.start_sync_run(
+        connection.id, connection.team_id, full=True, trigger="test", requested_by=None
+    )
+    assert store.claim_lease("sync:test", "me", 60)
+    store.merge_sync_run(run.id, connection.id, [], lease=("sync:test", "me"))
+    store.release_lease("sync:test", "me")
+
+
+def test_the_default_account_in_settings_resolves_like_a_category(service):
+    """A default purchases account saved by name, code or id is that synced account; an
+    archived one is refused with the reason, so the item fails visibly rather than misfiling."""
+    connection = make_connection(service.store, team_id="T1")
+    sync_chart(service.store, connection)
+    item = submit(service, supplier="Unknown Ltd")
+    for saved in ("cafe supplies", "429", "acc-429"):
+        account = service._account(item, connection, Settings(default_account_code=saved))
+        assert account.remote_id == "acc-429", saved
+    with pytest.raises(ValidationFailed, match=r"default account in settings: .* is archived"):
+        service._account(item, connection, Settings(default_account_code="300"))
+    problem = default_account_problem(service.store, connection, "Purchases (old)")
+    assert problem and "is archived" in problem
+    assert default_account_problem(service.store, connection, "429") is None
+
+
+def test_an_item_waits_for_the_first_sync_and_its_category_is_checked_then(service):
+    """Before the first sync there is nothing to check a category against: the item waits
+    ("Waiting for the first sync…"). When the sync commits it is sorted, and a category the
+    chart does not have fails it visibly (kept, with the closest names), not silently."""
+    connection = make_connection(service.store, team_id="T1")
+    assert service.check_category("T1", "Cafe Suplies") is None
+    item = submit(service, category="Cafe Suplies")
+    assert (item.status, item.hold_reason) == ("held", "first_sync")
+    assert "Waiting for the first sync of *Acme Ltd*" in service.notifier.posts[-1][1]
+    sync_chart(service.store, connection)
+    assert service.release_waiting(service.store.connection(connection.id)) == 1
+    failed = service.store.item(item.id)
+    assert failed.status == "failed"
+    assert "Closest: Café Supplies (429)" in failed.last_error
+    assert "Cafe Suplies" in service.check_category("T1", "Cafe Suplies").error

@@ -216,6 +216,8 @@ class FakeQuickBooks:
         self.now = now or datetime.now(UTC)
         self.realm_id = realm_id
         self.company_name = COMPANY_NAME
+        self.country = "US"  # CompanyInfo.Country: US companies take no GlobalTaxCalculation
+        self.revoke_status = 200  # Intuit answers 400 when a revocation fails
         self.entities = sample_entities(self.now)
         self.deleted: dict[str, list[dict]] = defaultdict(list)
         self.employees = ["Emily Platt"]
@@ -325,7 +327,7 @@ class FakeQuickBooks:
                         "Id": "1",
                         "CompanyName": self.company_name,
                         "LegalName": self.company_name,
-                        "Country": "US",
+                        "Country": self.country,
                         "domain": "QBO",
                         "MetaData": _meta(self.now),
                     },
@@ -389,6 +391,8 @@ class FakeQuickBooks:
     def _revoke(self, request: httpx.Request) -> httpx.Response:
         if not self._client_ok(request):
             return httpx.Response(401, json={"error": "invalid_client"})
+        if self.revoke_status != 200:
+            return httpx.Response(self.revoke_status, json={"error": "invalid_request"})
         token = json.loads(request.content).get("token")
         self.refresh_tokens.discard(token)
         return httpx.Response(200)
@@ -486,6 +490,21 @@ class FakeQuickBooks:
                 "Invalid Reference Id : Vendor assigned to this transaction has been "
                 "deleted. Before you can modify this transaction, you must restore the "
                 "vendor.",
+            )
+        if len(body.get("DocNumber") or "") > 21:
+            return fault(
+                400,
+                "2050",
+                "String length is either shorter or longer than supported by specification",
+                "The string length specified does not match the supported length. "
+                "Min:0 Max:21 supported.",
+            )
+        if self.country == "US" and "GlobalTaxCalculation" in body:
+            return fault(
+                400,
+                "6000",
+                "A business validation error has occurred while processing your request",
+                "GlobalTaxCalculation is not applicable to US companies.",
             )
         for line in body.get("Line", []):
             ref = line["AccountBasedExpenseLineDetail"]["AccountRef"]["value"]

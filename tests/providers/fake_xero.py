@@ -384,11 +384,15 @@ class FakeXero:
         if not any(c["ContactID"] == invoice["Contact"]["ContactID"] for c in self.contacts):
             problems.append("The contact could not be found.")
         codes = {a.get("Code") for a in self.accounts}
+        ids = {a.get("AccountID") for a in self.accounts}
         tracking = {
             (c["Name"], o["Name"]) for c in self.tracking_categories for o in c.get("Options", [])
         }
         for line in invoice["LineItems"]:
-            if line.get("AccountCode") not in codes:
+            if "AccountID" in line:
+                if line["AccountID"] not in ids:
+                    problems.append(f"Account ID '{line['AccountID']}' is not valid.")
+            elif line.get("AccountCode") not in codes:
                 problems.append(
                     f"Account code '{line.get('AccountCode')}' is not a valid code "
                     "for this document."

@@ -125,3 +125,36 @@ def test_cursors_round_trip_and_junk_means_a_full_fetch():
     assert parse_cursor(make_cursor(moment)) == moment
     assert parse_cursor(None) is None and parse_cursor("yesterday-ish") is None
     assert parse_cursor("2025-03-03T09:00:00") == datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+
+
+def test_the_per_second_limit_spaces_bursts(fake_time):
+    """QuickBooks' 10 a second: the 11th call within one second waits for the window."""
+    timing = Timing(sleep=fake_time.sleep, monotonic=fake_time.monotonic)
+    limit = RateLimit(per_minute=500, concurrent=10, per_second=10)
+    limiter = RateLimiter(limit, timing).for_tenant("realm")
+    for _ in range(10):
+        with limiter.slot():
+            fake_time.now += 0.01
+    assert fake_time.sleeps == []
+    with limiter.slot():
+        pass
+    assert fake_time.sleeps == [pytest.approx(0.9)]
+
+
+def test_a_spent_daily_budget_raises_instead_of_waiting(fake_time):
+    """Xero's 5000 a day: past the budget a call is refused at once with the time until the
+    oldest call leaves the 24-hour window (scope "day"), without sleeping."""
+    timing = Timing(sleep=fake_time.sleep, monotonic=fake_time.monotonic)
+    limiter = RateLimiter(RateLimit(per_minute=60, concurrent=5, per_day=3), timing)
+    tenant = limiter.for_tenant("org")
+    for _ in range(3):
+        with tenant.slot():
+            fake_time.now += 100.0
+    with pytest.raises(RateLimited) as raised, tenant.slot():
+        pass
+    assert raised.value.scope == "day"
+    assert raised.value.retry_after == pytest.approx(86_400 - 300)
+    assert fake_time.sleeps == []
+    fake_time.now += 86_400
+    with tenant.slot():
+        pass

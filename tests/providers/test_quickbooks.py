@@ -17,6 +17,7 @@ from providers.base import (
     BillLine,
     ConnectionExpired,
     DuplicateName,
+    ProviderError,
     ProviderUnavailable,
     RateLimited,
     TrackingRef,
@@ -24,7 +25,7 @@ from providers.base import (
     tracking_ref,
 )
 from providers.http import make_cursor
-from providers.quickbooks import QuickBooksProvider, qbo_faults
+from providers.quickbooks import RATE_LIMIT, QuickBooksProvider, qbo_faults
 from tests.providers import fake_quickbooks
 from tests.providers.conftest import MemoryTokenStore, token_set
 from tests.providers.fake_quickbooks import fault, throttled_xml
@@ -278,8 +279,9 @@ def test_a_name_taken_by_a_customer_is_a_validation_failure(qbo_session):
 
 
 def test_create_bill_posts_expense_lines_with_mapped_accounts(qbo_session, fake_qbo_server):
-    """A bill is POSTed with the vendor, dates, DocNumber, currency, tax-inclusive flag, account
-    codes mapped to account ids, a class per line and the location on the bill."""
+    """A bill is POSTed with the vendor, dates, DocNumber, currency, account codes mapped to
+    account ids, a class per line and the location on the bill; the fake company is in the US,
+    so no GlobalTaxCalculation is sent (Intuit: not applicable to US companies)."""
     lines = (
         BillLine(
             "Lunch",
@@ -309,7 +311,6 @@ def test_create_bill_posts_expense_lines_with_mapped_accounts(qbo_session, fake_
         "DueDate": "2025-03-31",
         "DocNumber": "R-1001",
         "CurrencyRef": {"value": "USD"},
-        "GlobalTaxCalculation": "TaxInclusive",
         "DepartmentRef": {"value": "1"},
         "Line": [
             {
@@ -357,7 +358,7 @@ def test_sandbox_bills_link_to_the_sandbox_app(
 
 def test_unknown_account_codes_and_mixed_locations_are_refused(qbo_session, fake_qbo_server):
     """A code no account has, or lines naming two locations, fail before anything is posted."""
-    with pytest.raises(ValidationFailed, match="no account with code 9999"):
+    with pytest.raises(ValidationFailed, match="no account with number or name 9999"):
         qbo_session.create_bill(
             Bill(
                 supplier_id="56",
@@ -493,3 +494,92 @@ def test_5xx_after_retries_and_malformed_json_are_provider_unavailable(
     fake_qbo_server.queue("/query", httpx.Response(200, text="{not json"))
     with pytest.raises(ProviderUnavailable, match="unreadable"):
         everything(qbo_session.fetch_list("account", None))
+
+
+# -- provider rules ---------------------------------------------------------------------------
+
+
+def _bill(**changes) -> Bill:
+    values = {
+        "supplier_id": "56",
+        "date": date(2025, 3, 1),
+        "lines": (BillLine("Lunch", Decimal("11.50"), account_code="6000"),),
+    }
+    return Bill(**{**values, **changes})
+
+
+def test_a_reference_longer_than_docnumber_allows_is_shortened_and_kept_in_the_memo(
+    qbo_session, fake_qbo_server
+):
+    """DocNumber holds 21 characters: a longer reference is cut visibly to 21, the whole one
+    goes in PrivateNote, and the published bill says what happened."""
+    reference = "SUPPLIER-INVOICE-2026-000042"
+    published = qbo_session.create_bill(_bill(reference=reference), idempotency_key="long-ref")
+    body = json.loads(fake_qbo_server.api_requests("/bill")[-1].content)
+    assert body["DocNumber"] == "SUPPLIER-INVOICE-2..." and len(body["DocNumber"]) == 21
+    assert body["PrivateNote"] == f"Supplier's reference: {reference}"
+    assert published.notes and "shortened to SUPPLIER-INVOICE-2..." in published.notes[0]
+    exact = "R" * 21
+    short = qbo_session.create_bill(_bill(reference=exact), idempotency_key="exact-ref")
+    body = json.loads(fake_qbo_server.api_requests("/bill")[-1].content)
+    assert body["DocNumber"] == exact and "PrivateNote" not in body and short.notes == ()
+
+
+def test_non_us_companies_get_tax_calculation_and_gross_amounts_with_tax_codes(
+    qbo_session, fake_qbo_server
+):
+    """Outside the US: a line with a tax code and amounts including tax is TaxInclusive with
+    TaxInclusiveAmt (the gross); lines without tax codes are NotApplicable. CompanyInfo is
+    read once per company."""
+    fake_qbo_server.country = "GB"
+    taxed = (BillLine("Lunch", Decimal("12.00"), account_code="6000", tax_code="2"),)
+    qbo_session.create_bill(_bill(lines=taxed), idempotency_key="gb-1")
+    body = json.loads(fake_qbo_server.api_requests("/bill")[-1].content)
+    assert body["GlobalTaxCalculation"] == "TaxInclusive"
+    detail = body["Line"][0]["AccountBasedExpenseLineDetail"]
+    assert detail["TaxInclusiveAmt"] == 12.0 and detail["TaxCodeRef"] == {"value": "2"}
+    qbo_session.create_bill(_bill(lines=taxed, amounts_include_tax=False), idempotency_key="gb-2")
+    body = json.loads(fake_qbo_server.api_requests("/bill")[-1].content)
+    assert body["GlobalTaxCalculation"] == "TaxExcluded"
+    assert "TaxInclusiveAmt" not in body["Line"][0]["AccountBasedExpenseLineDetail"]
+    qbo_session.create_bill(_bill(), idempotency_key="gb-3")
+    body = json.loads(fake_qbo_server.api_requests("/bill")[-1].content)
+    assert body["GlobalTaxCalculation"] == "NotApplicable"
+    assert len(fake_qbo_server.api_requests(f"/companyinfo/{fake_qbo_server.realm_id}")) == 1
+
+
+def test_us_companies_send_no_global_tax_calculation(qbo_session, fake_qbo_server):
+    """A US company's bill, even with a tax code, carries no GlobalTaxCalculation and no
+    TaxInclusiveAmt (the fake refuses GlobalTaxCalculation for US companies)."""
+    taxed = (BillLine("Lunch", Decimal("12.00"), account_code="6000", tax_code="TAX"),)
+    qbo_session.create_bill(_bill(lines=taxed), idempotency_key="us-1")
+    body = json.loads(fake_qbo_server.api_requests("/bill")[-1].content)
+    assert "GlobalTaxCalculation" not in body
+    assert "TaxInclusiveAmt" not in body["Line"][0]["AccountBasedExpenseLineDetail"]
+
+
+def test_accounts_by_id_skip_the_lookup_and_names_resolve_without_numbers(
+    qbo_session, fake_qbo_server
+):
+    """A line with the account's Id is sent as is (no Account query); a line naming an account
+    by name (no account number) finds its Id."""
+    lines = (BillLine("Lunch", Decimal("5"), account_id="13"),)
+    qbo_session.create_bill(_bill(lines=lines), idempotency_key="by-id")
+    assert fake_qbo_server.api_requests("/query") == []
+    named = (BillLine("Lunch", Decimal("5"), account_code="meals and entertainment"),)
+    qbo_session.create_bill(_bill(lines=named), idempotency_key="by-name")
+    body = json.loads(fake_qbo_server.api_requests("/bill")[-1].content)
+    assert body["Line"][0]["AccountBasedExpenseLineDetail"]["AccountRef"] == {"value": "13"}
+
+
+def test_a_revocation_answered_400_is_a_failure(qbo, qbo_tokens, fake_qbo_server):
+    """Intuit answers 400 when revocation fails: that is reported, not counted as revoked."""
+    fake_qbo_server.revoke_status = 400
+    with pytest.raises(ProviderError, match="did not revoke"):
+        qbo.revoke(qbo_tokens.current())
+    assert qbo_tokens.current().refresh_token in fake_qbo_server.refresh_tokens
+
+
+def test_quickbooks_keeps_ten_requests_a_second():
+    """The limiter models Intuit's per-second throttle as well as the per-minute one."""
+    assert (RATE_LIMIT.per_second, RATE_LIMIT.per_minute) == (10, 500)

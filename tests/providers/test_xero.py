@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from providers import xero
 from providers.base import (
     Bill,
     BillLine,
@@ -151,7 +152,8 @@ def test_an_exactly_full_last_page_costs_one_empty_page_without_pagination(
 
 def test_contacts_split_into_suppliers_and_customers(xero_session):
     """A contact that is not a customer only is a supplier (new contacts have neither flag);
-    IsCustomer contacts are customers; one contact can be both."""
+    IsCustomer contacts are customers; one contact can be both. Only the fields ledgerlink
+    reads are kept of each contact."""
     suppliers = {r.remote_id: r for r in everything(xero_session.fetch_list("supplier", None))}
     customers = {r.remote_id: r for r in everything(xero_session.fetch_list("customer", None))}
     assert set(suppliers) == {KATHERINE, LISA}
@@ -163,7 +165,8 @@ def test_contacts_split_into_suppliers_and_customers(xero_session):
         True,
     )
     assert katherine.updated_at == datetime(2017, 8, 21, 20, 49, 4, 227000, tzinfo=UTC)
-    assert katherine.raw["EmailAddress"] == "kat.warren@clampett.com"
+    assert katherine.raw["IsCustomer"] is True and katherine.raw["ContactID"] == KATHERINE
+    assert "EmailAddress" not in katherine.raw and set(katherine.raw) <= set(xero.CONTACT_FIELDS)
 
 
 def test_archived_contacts_come_back_inactive(xero_session, fake_xero_server):
@@ -574,3 +577,44 @@ def test_fetching_an_unknown_kind_is_a_programming_error(xero_session):
     """An unknown list kind raises ValueError."""
     with pytest.raises(ValueError, match="unknown list kind"):
         xero_session.fetch_list("invoice", None)
+
+
+# -- one pass per list ------------------------------------------------------------------------
+
+
+def test_one_contacts_pass_gives_suppliers_and_customers(xero_session, fake_xero_server):
+    """fetch_lists reads /Contacts once, page by page, for both kinds; each record says its
+    kind, and the fetch reports how many contacts it read of how many."""
+    fake_xero_server.add_contacts(1500)
+    fetch = xero_session.fetch_lists(("supplier", "customer"), None)
+    records = everything(fetch)
+    assert len(fake_xero_server.api_requests("Contacts")) == 2  # 1502 contacts: two pages
+    kinds = {kind: {r.remote_id for r in records if r.kind == kind} for kind in fetch.kinds}
+    assert KATHERINE in kinds["supplier"] and KATHERINE in kinds["customer"]
+    assert len(kinds["supplier"]) == 1502 and kinds["customer"] == {KATHERINE}
+    assert (fetch.read, fetch.expected) == (1502, 1502)
+
+
+def test_one_accounts_pass_gives_the_chart_and_the_payment_accounts(xero_session, fake_xero_server):
+    """/Accounts is read once for the chart (every account) and the BANK payment accounts."""
+    records = everything(xero_session.fetch_lists(("account", "payment_method"), None))
+    assert len(fake_xero_server.api_requests("Accounts")) == 1
+    banks = [r.name for r in records if r.kind == "payment_method"]
+    assert banks == ["Business Savings Account"]
+    assert len([r for r in records if r.kind == "account"]) == len(fake_xero_server.accounts)
+    assert xero_session.list_groups == xero.LIST_GROUPS
+
+
+def test_a_bill_line_with_an_account_id_is_sent_by_id(xero_session, fake_xero_server):
+    """With the account's id (resolved when the item was accepted), the line names AccountID,
+    which the spec allows and which survives a rename or a new code at Xero."""
+    foobar = next(a for a in fake_xero_server.accounts if a["Code"] == "123456")
+    line = BillLine(
+        "Tyres", Decimal("230.00"), account_code="123456", account_id=foobar["AccountID"]
+    )
+    xero_session.create_bill(
+        Bill(supplier_id=KATHERINE, date=date(2025, 3, 1), lines=(line,)), idempotency_key="b-1"
+    )
+    sent = json.loads(fake_xero_server.api_requests("Invoices")[-1].content)["Invoices"][0]
+    assert sent["LineItems"][0]["AccountID"] == foobar["AccountID"]
+    assert "AccountCode" not in sent["LineItems"][0]

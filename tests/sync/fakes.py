@@ -119,7 +119,7 @@ class FakeProvider:
     def session(self, tenant_id: str, token_store) -> FakeSession:
         token_store.current()  # like a real session: the connection's tokens must be readable
         self.calls.append(("session", tenant_id))
-        return FakeSession(self)
+        return FakeSession(self, token_store)
 
     def refresh(self, current: TokenSet) -> TokenSet:
         self.calls.append(("refresh",))
@@ -137,8 +137,9 @@ class FakeProvider:
 
 
 class FakeSession:
-    def __init__(self, provider: FakeProvider):
+    def __init__(self, provider: FakeProvider, token_store=None):
         self._provider = provider
+        self._tokens = token_store
 
     def fetch_list(self, kind: str, cursor: str | None) -> ListFetch:
         provider = self._provider
@@ -153,19 +154,25 @@ class FakeSession:
                 for seq, record in provider.lists[kind].values()
                 if since is None or seq > since
             ]
-        return ListFetch(
-            kind=kind, full=since is None, cursor=str(started), pages=self._pages(kind, records)
-        )
+        fetch = ListFetch(kind=kind, full=since is None, cursor=str(started), pages=iter(()))
+        fetch.pages = self._pages(kind, records, fetch)
+        return fetch
 
-    def _pages(self, kind: str, records: list[Record]) -> Iterator[list[Record]]:
+    def _pages(self, kind: str, records: list[Record], fetch: ListFetch) -> Iterator[list[Record]]:
+        """Pages of `page_size`; like Xero, the fetch says how many records the list holds and
+        how many were read so far."""
         provider = self._provider
         if kind in provider._held:
             provider.held.set()
             provider._gate.wait(10)
         size = provider.page_size
         for number, start in enumerate(range(0, len(records), size), start=1):
+            if self._tokens is not None:
+                self._tokens.current()  # a real session reads the tokens for every request
             if error := provider._take_failure(kind, number):
                 raise error
+            fetch.expected = len(records)
+            fetch.read = min(start + size, len(records))
             yield records[start : start + size]
 
     def create_supplier(self, name: str, *, idempotency_key: str) -> Record:

@@ -318,3 +318,57 @@ def test_a_supplier_stored_during_a_full_sync_stays_active(deps, provider, conne
     assert done.wait(5)
     assert deps.store.list_record(connection.id, "supplier", "s-new").active is True
     assert deps.store.latest_sync_run(connection.id).counts["supplier"]["deactivated"] == 0
+
+
+def test_lists_are_read_whole_again_after_a_week(deps, provider, connection, clock):
+    """Between weekly full reads a sync is incremental; once a list was last read whole a week
+    ago it is read whole again (a provider's incremental answer can miss changes)."""
+    seed(provider)
+    deps.sync.run(connection.id)
+    clock.advance(days=6, hours=23)
+    provider.calls.clear()
+    deps.sync.run(connection.id)
+    assert all(cursor is not None for _, _, cursor in provider.fetches())
+    clock.advance(hours=1)
+    provider.calls.clear()
+    outcome = deps.sync.run(connection.id)
+    assert [cursor for _, _, cursor in provider.fetches()] == [None] * len(LIST_KINDS)
+    assert outcome.counts["supplier"]["total"] == 3
+    provider.calls.clear()
+    deps.sync.run(connection.id)
+    assert all(cursor is not None for _, _, cursor in provider.fetches())
+
+
+def test_a_long_sync_reports_its_progress_every_few_seconds(deps, provider, connection):
+    """`on_progress` hears how many records of about how many were read, at most every
+    PROGRESS_EVERY_SECONDS: with the clock moving 3 s a reading, some pages are reported (not
+    all); with the clock standing still, none."""
+    for n in range(10):
+        provider.put("supplier", f"s{n}", f"Supplier {n}")
+    for step, reported in ((3, True), (0, False)):
+        ticks = iter(range(0, 100_000 * step + 1, step) if step else [0] * 100_000)
+        engine = service(deps, monotonic=lambda ticks=ticks: float(next(ticks)))
+        heard, done = [], threading.Event()
+        engine.request(
+            connection.id,
+            full=True,
+            on_progress=heard.append,
+            on_done=lambda outcome, done=done: done.set(),
+        )
+        assert done.wait(10)
+        suppliers = [p for p in heard if p.kinds == ("supplier",)]
+        assert bool(suppliers) is reported
+        assert len(suppliers) < 5  # five pages of two, never one report per page
+        assert all(p.expected == 10 and 0 < p.read <= 10 for p in suppliers)
+        assert [p.read for p in suppliers] == sorted(p.read for p in suppliers)
+
+
+def test_read_ahead_helpers_leave_no_database_connections_behind(deps, provider, connection):
+    """Pages are read by a helper thread, which reads the connection's tokens (its own SQLite
+    connection); each helper closes it as it ends, so syncs do not pile connections up."""
+    seed(provider)
+    deps.sync.run(connection.id)
+    before = len(deps.store.database._connections)
+    for _ in range(3):
+        assert deps.sync.run(connection.id, full=True).ok
+    assert len(deps.store.database._connections) == before

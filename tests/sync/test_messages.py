@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.sync import SyncAlreadyRunning, SyncOutcome
+from bot.sync import SyncAlreadyRunning, SyncOutcome, SyncProgress
 from handlers import sync_messages as m
 from tests.sync.fakes import NOW
 
@@ -103,3 +103,27 @@ def test_durations_read_naturally():
         "1 min 5 s",
         "2 min",
     ]
+
+
+def test_refresh_progress_counts_what_was_read_of_about_how_many():
+    """A long refresh says "12,000 of about 100,000 contacts" (suppliers and customers come
+    from one list: contacts), or just how many so far when the provider gave no total."""
+    progress = SyncProgress(("supplier", "customer"), 12_000, 100_000)
+    text = m.refresh_progress(CONNECTION, progress)["text"]
+    assert text.startswith(":arrows_counterclockwise: Refreshing Xero data for *&lt;!channel")
+    assert text.endswith("*… 12,000 of about 100,000 contacts")
+    assert "<!channel>" not in text
+    unknown = m.refresh_progress(CONNECTION, SyncProgress(("account",), 40, None))["text"]
+    assert unknown.endswith("40 categories so far")
+
+
+def test_a_failed_first_sync_notice_says_items_wait():
+    """The admins hear the error, that items sent meanwhile are kept, and when it retries."""
+    message = m.first_sync_failed(CONNECTION, "Xero refused the request (x).", NOW)
+    for block in message["blocks"]:
+        Block.parse(block).validate_json()
+    text = message["text"]
+    assert "couldn't read Xero data for" in text and "for the first time" in text
+    assert "Xero refused the request (x)." in text
+    assert "Items sent meanwhile are kept and wait" in text
+    assert f"<!date^{int(NOW.timestamp())}^" in text

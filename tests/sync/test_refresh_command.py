@@ -154,3 +154,29 @@ def test_a_failed_refresh_says_why_in_plain_words(app, provider, connection, fak
         "(Xero answered 503 twice). ledgerlink will try again shortly.\n"
         "The lists from the last sync are kept."
     )
+
+
+def test_a_long_refresh_updates_its_reply_with_progress(app, provider, connection, fake_slack):
+    """While a long list is read the reply says how far it got ("… 6 of about 10 suppliers"),
+    in place, and the outcome still replaces it last."""
+    for n in range(10):
+        provider.put("supplier", f"s{n}", f"Supplier {n}")
+    ticks = iter(range(0, 10_000, 3))  # every reading of the engine's clock: 3 s later
+    app.deps.sync._monotonic = lambda: float(next(ticks))
+
+    refresh(app, fake_slack)
+
+    found = fake_slack.wait_for(
+        lambda fake: (
+            (answers := [r.args for r in fake.responses if r.method == "r1"])
+            and answers[-1]["text"].startswith(":white_check_mark:")
+            and answers
+        )
+    )
+    progress = [a for a in found[1:-1] if "of about 10 suppliers" in a["text"]]
+    assert progress and all(a["replace_original"] is True for a in progress)
+    assert progress[0]["text"].startswith(
+        ":arrows_counterclockwise: Refreshing Xero data for *Acme Ltd*… "
+    )
+    assert_valid_blocks(progress[0])
+    assert found[-1]["text"].startswith(":white_check_mark: Refreshed Xero data")

@@ -77,6 +77,9 @@ class FakeItems:
     def __init__(self):
         self.calls: list[tuple] = []
 
+    def check_category(self, team_id, category):
+        return None  # no synced chart to check a category against
+
     def _record(self, name):
         def call(item, *args, actor):
             self.calls.append((name, item.id, *args, actor))
