@@ -30,8 +30,10 @@ would print it; each kind is its own set:
 * `mixed` — one typo, one format change and, half the time, one word change (the shape of
   "Tjwne, Johnston and Murray", "Co mier-St^nton").
 
-A noisy name whose normalised name (bot/matching.py `match_key`) is exactly another listed
-supplier's is drawn again: it names that supplier, and no matcher could know otherwise.
+A noisy name that is another listed supplier's name but for punctuation, "and"/"&" and the
+legal form ("Smith and Brown" when "Smith-Brown" is listed, from "Thompson, Smith and Brown"
+with a word dropped) is drawn again: it names that supplier, and no matcher could know
+otherwise.
 
 `hard_negatives` are names of no listed supplier that share a word with one ("Wilson-Kramer"
 when "Wilson-Hodges" is listed). `descriptors` are card-statement and till spellings, written
@@ -258,22 +260,26 @@ def _noisy(rng: random.Random, name: str, kind: str) -> str:
     return text
 
 
+def _words_of(name: str) -> tuple[str, ...]:
+    """A name's words but "and", legal form aside: "Smith and Brown" is "Smith-Brown"."""
+    normalized = normalize(name)
+    return tuple(word for word in normalized.core.split() if word != "and")
+
+
 def noisy_queries(split: Split, n_suppliers: int, kind: str, count: int) -> list[Query]:
     """`count` noisy names of random listed suppliers (see the module docstring)."""
     listed = suppliers(split, n_suppliers)
-    owner = {match_key(name): supplier_id for supplier_id, name in listed}
+    owners: dict[tuple[str, ...], set[str]] = {}
+    for supplier_id, name in listed:
+        owners.setdefault(_words_of(name), set()).add(supplier_id)
     rng = random.Random(f"{split.seed}-{n_suppliers}-{kind}")
     queries: list[Query] = []
     while len(queries) < count:
         supplier_id, name = rng.choice(listed)
         for _ in range(20):
             text = _noisy(rng, name, kind)
-            key = match_key(text)
-            if (
-                text != name
-                and not key.startswith("|")
-                and owner.get(key, supplier_id) == supplier_id
-            ):
+            words = _words_of(text)
+            if text != name and words and owners.get(words, {supplier_id}) == {supplier_id}:
                 queries.append(Query(text, supplier_id, kind))
                 break
     return queries
@@ -282,7 +288,8 @@ def noisy_queries(split: Split, n_suppliers: int, kind: str, count: int) -> list
 def hard_negatives(split: Split, n_suppliers: int, count: int) -> list[Query]:
     """Names of no listed supplier that keep all but one word of a listed supplier's name."""
     listed = suppliers(split, n_suppliers)
-    keys = {match_key(name) for _, name in listed}
+    # Not even equal but for the legal form: "Kramer" is "Kramer Ltd" for the exact rule.
+    cores = {normalize(name).core for _, name in listed}
     rng = random.Random(f"{split.seed}-{n_suppliers}-negatives")
     fakers, weights = _fakers(split, 1)
     queries: list[Query] = []
@@ -302,7 +309,7 @@ def hard_negatives(split: Split, n_suppliers: int, count: int) -> list[Query]:
         else:
             words[i] = other + ("," if words[i].endswith(",") else "")
         text = " ".join(words)
-        if match_key(text) not in keys:
+        if normalize(text).core not in cores:
             queries.append(Query(text, None, "hard_negative"))
     return queries
 

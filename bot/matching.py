@@ -1,4 +1,4 @@
-"""Supplier name matching: normalise once, look up exactly, rank the closest with rapidfuzz.
+"""Supplier name matching: normalise once, look up exactly, rank the closest, noise and all.
 
 Pure and I/O-free. A `SupplierIndex` is built once per sync from a connection's active suppliers
 and is immutable afterwards, so any number of threads may read it at once; `with_supplier`
@@ -7,32 +7,36 @@ returns a new index.
 Normalisation (`normalize`) turns a name into three fields compared separately:
 
 * `core` — the words: the first 200 characters, case-folded, accents and marks removed (plus
-  ø→o, æ→ae, œ→oe, ł→l, đ/ð→d, þ→th, ß→ss), apostrophes dropped ("McDonald's" → "mcdonalds"),
-  dotted abbreviations joined ("S.A." → "sa", "J. P." → "jp"), runs of single letters joined
-  ("A B C" → "abc"), `&` and `+` read as "and", every other non-alphanumeric character (punctuation,
-  control characters, emoji) a word break, numbers without leading zeros ("007" → "7"), a few
-  unambiguous abbreviations spelled out ("Bros" → "brothers", "Intl" → "international",
-  "Centre" → "center", ...), a leading "The" dropped;
+  ø→o, æ→ae, œ→oe, ł→l, đ/ð→d, þ→th, ß→ss), other scripts transliterated with anyascii
+  ("Москва" → "moskva", ideographs a syllable each: "华为" → "hua wei"), apostrophes dropped
+  ("McDonald's" → "mcdonalds"), dotted abbreviations joined ("S.A." → "sa", "J. P." → "jp"), runs
+  of single letters joined ("A B C" → "abc"), `&` and `+` read as "and", every other
+  non-alphanumeric character (punctuation, control characters, emoji) a word break, numbers
+  without leading zeros ("007" → "7"), a few unambiguous abbreviations spelled out ("Bros" →
+  "brothers", "Intl" → "international", "Centre" → "center", ...), a leading "The" dropped;
 * `legal_form` — a trailing legal form, in canonical spelling ("Limited" → "ltd", "L.L.C." → "llc",
-  "Pty. Limited" → "pty ltd", "& Co" → "co"); a name that is nothing but a legal form keeps it as
-  its core;
-* `numbers` — the digit groups of the core, without leading zeros.
+  "Pty. Limited" → "pty ltd", "& Co" → "co", "Sp. z o.o." → "sp zoo"), or one written first in
+  Cyrillic or CJK script ("ZAO «...»", "株式会社..."); a name that is nothing but a legal form
+  keeps it as its core;
+* `numbers` — the numbers of the core, and those of short codes ("A1", "M25"), without leading
+  zeros; a digit inside a longer word ("Hi1bert") is noise, not a number.
 
 Two legal forms are compatible when either is missing or they belong to the same family: the
-"ltd" family holds ltd, pty ltd, pvt ltd, pte ltd and co ltd (which is also in the "co" family);
-every other form is its own family, so PLC and LLC, or Inc and Corp, are different companies.
+"ltd" family holds ltd, pty ltd, pvt ltd, pte ltd and co ltd (which is also in the "co" family),
+a GmbH & Co. KG is a KG; every other form is its own family, so PLC and LLC, or Inc and Corp, are
+different companies.
 
-Scoring (`score`) compares two normalised names word by word. Two words are similar when they
-are equal, equal but for a plural ("supply"/"supplies"), or start with the same letter and reach
-WORD_SIMILARITY with `fuzz.ratio` (typos rarely hit the first letter). Each side's words are
-looked up in the other's; the better side's share of matched word length counts, less
-EXTRA_WORD_PENALTY per word the names differ in length (a dropped word stays close, an
-unexplained one costs). Names equal but for spaces ("Green Leaf"/"Greenleaf") score 100. A
-conflicting legal form or differing numbers then scale the score down hard, since
-"Bartell PLC"/"Bartell LLC" and "Twins 5"/"Twins 6" are different companies. The scorer and
-`THRESHOLD` were chosen with `python -m bench.matcher_calibration` over the labelled pairs in
-tests/matching/labelled_pairs.csv, where plain rapidfuzz scorers (WRatio, token_set_ratio, ...)
-could not reach 0.95 precision with useful recall.
+Exact lookups (`SupplierIndex.exact`, the only way a bill is published without asking) compare
+cores and legal forms. Everything else is ranked by `score`, which combines, by measurement on
+generated data (`python -m bench.matcher_calibration`, bench/eval_names.py; development split
+only): a character ratio of the names without spaces, with and without the legal form (a typo
+in any letter, split or joined words, a legal form run into the name: "DillPLC"); word alignment,
+each word paired once, a misspelt word still a match whatever letter the typo hit, less
+EXTRA_WORD_PENALTY per word one name has more (a dropped or added word); a name cut short (card
+statements keep 22 characters); initials ("IBM", "P&G"). A conflicting legal form or differing
+numbers then scale the score down. Card-statement and till lines are also looked up as the
+merchant they name (`strip_descriptor`: "SQ *", "PAYPAL *", "AMZN Mktp UK*...", store numbers,
+references, domains).
 """
 
 from __future__ import annotations
@@ -649,7 +653,7 @@ _SEARCH_SCAN_PER_RESULT = 20  # how many text hits per wanted result a search lo
 RESCORE = 24  # how many shortlisted suppliers are scored in full
 POSTINGS_BUDGET = 4_000  # suppliers gathered through the query's rarest words, at most
 FALLBACK_BELOW = 80.0  # when the best shortlisted supplier scores less, every name is compared
-FALLBACK_CUTOFF = 60.0  # in characters, keeping those at least this close
+FALLBACK_CUTOFF = 75.0  # in characters, keeping those at least this close
 SHORTLIST_SIMILARITY = 75.0  # how close an indexed word must be to gather its suppliers
 _MIN_DELETE_LENGTH = 4  # shorter words are looked up as they are
 _PREFIX_CANDIDATES = 20  # suppliers whose name starts with a name cut short, at most
@@ -680,11 +684,13 @@ class SupplierIndex:
     the query's words, and to each pair of neighbouring query words joined, whatever letter the
     typo hit: every indexed word is also stored under each of its one-letter deletions
     (`_variants`), and the query's words are looked up with up to two letters deleted, so a
-    substitution, an insertion, a deletion or a swap of neighbours anywhere is found. Suppliers
-    holding those words (`_postings`) gather weight by word length and similarity; words in
-    more than COMMON_WORD names ("group", "and sons") only add to suppliers found otherwise.
-    The RESCORE heaviest, those equal but for spaces (`_by_joined`) and those whose name
-    starts with the query (a statement cut at 22 characters) are then scored in full.
+    substitution, an insertion, a deletion or a swap of neighbours anywhere is found; words run
+    together are split where one side is a known word or a legal form (`_parts`). The suppliers
+    holding the rarest of those words (`_postings`, up to POSTINGS_BUDGET of them) are counted
+    in C; the RESCORE found most often, the RESCORE closest in characters among them, those
+    equal but for spaces (`_by_joined`), those whose name starts with the query (a statement
+    cut at 22 characters) and those whose initials the query is are then scored in full. When
+    none of them scores FALLBACK_BELOW, every name is compared in characters (rapidfuzz, in C).
     """
 
     def __init__(self) -> None:
@@ -694,6 +700,7 @@ class SupplierIndex:
         self._legal: list[str | None] = []
         self._forms: list[_Form] = []
         self._fulls: list[str] = []  # each entry's `_Form.full`
+        self._spelled: list[str] = []  # each entry's `_Form.spelled`
         self._position: dict[str, int] = {}  # supplier id -> entry
         self._by_joined: dict[str, list[int]] = {}  # core without spaces -> entries
         self._by_initials: dict[str, list[int]] = {}  # initials of 2+ words -> entries
@@ -753,6 +760,7 @@ class SupplierIndex:
         self._legal.append(normalized.legal_form)
         self._forms.append(form)
         self._fulls.append(form.full)
+        self._spelled.append(form.spelled)
         self._position[supplier_id] = entry
         if normalized.core:
             # A new list, never an append: `with_supplier` shares these lists with its source.
