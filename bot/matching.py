@@ -652,7 +652,7 @@ _SEARCH_SCAN_PER_RESULT = 20  # how many text hits per wanted result a search lo
 # Candidate generation (see `SupplierIndex`), chosen by measurement like the scoring constants.
 RESCORE = 24  # how many shortlisted suppliers are scored in full
 POSTINGS_BUDGET = 4_000  # suppliers gathered through the query's rarest words, at most
-FALLBACK_BELOW = 80.0  # when the best shortlisted supplier scores less, every name is compared
+FALLBACK_BELOW = 70.0  # when the best shortlisted supplier scores less, every name is compared
 FALLBACK_CUTOFF = 75.0  # in characters, keeping those at least this close
 SHORTLIST_SIMILARITY = 75.0  # how close an indexed word must be to gather its suppliers
 _MIN_DELETE_LENGTH = 4  # shorter words are looked up as they are
@@ -772,8 +772,7 @@ class SupplierIndex:
         return entry
 
     def _tokens(self, entry: int) -> set[str]:
-        words = self._forms[entry].words
-        return {*words, *_pairs(words)}
+        return set(self._forms[entry].words)
 
     def _build_sorted(self) -> None:
         ordered = sorted(
@@ -936,8 +935,6 @@ class SupplierIndex:
             value = word_similarity(token, word)
             if value:
                 similar[word] = value
-        if token in self._postings:  # a joined pair of an entry's words
-            similar[token] = 100.0
         return similar
 
     def _parts(self, query: _Form) -> list[str]:
