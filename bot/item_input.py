@@ -25,6 +25,7 @@ MAX_TOTAL = Decimal("1000000000000")
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,20}$")
 _USER = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co"})
 FIELDS = (
     "supplier",
     "date",
@@ -55,6 +56,9 @@ class ItemInput:
     channel: str | None = None
     submitted_by: str | None = None
     external_id: str | None = None
+    # (field, text as submitted) for text that had control characters or odd whitespace
+    # turned into spaces: the item's history keeps what was sent.
+    cleaned: tuple[tuple[str, str], ...] = ()
 
     def values(self) -> dict:
         """The stored item's columns."""
@@ -79,6 +83,7 @@ def parse_item(data) -> tuple[ItemInput | None, dict[str, str]]:
         if name not in FIELDS:
             errors[str(name)[:50]] = "unknown field"
     values: dict[str, str | None] = {}
+    cleaned: list[tuple[str, str]] = []
     for name in (
         "supplier",
         "currency",
@@ -95,6 +100,10 @@ def parse_item(data) -> tuple[ItemInput | None, dict[str, str]]:
         )
         if error:
             errors[name] = error
+        elif isinstance(raw := data.get(name), str) and any(
+            unicodedata.category(ch) in _UNPRINTABLE for ch in raw
+        ):
+            cleaned.append((name, raw))
         values[name] = value
     if not values["supplier"] and "supplier" not in errors:
         errors["supplier"] = "required"
@@ -120,7 +129,7 @@ def parse_item(data) -> tuple[ItemInput | None, dict[str, str]]:
         errors["submitted_by"] = "not a Slack user ID (like U012AB3CD)"
     if errors:
         return None, errors
-    return ItemInput(total=total, **values), {}
+    return ItemInput(total=total, cleaned=tuple(cleaned), **values), {}
 
 
 def _text(value, limit: int, *, allow_number: bool = False) -> tuple[str | None, str | None]:
@@ -133,9 +142,11 @@ def _text(value, limit: int, *, allow_number: bool = False) -> tuple[str | None,
             return None, f"too long (at most {limit} characters)"
     if not isinstance(value, str):
         return None, "must be text"
-    value = " ".join(value.split())
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in value):
-        return None, "contains control characters"
+    # Control, format, surrogate and private-use characters (mojibake like "\x80" from a badly
+    # decoded receipt, zero-width spaces) become spaces, as odd whitespace does: the item gets in.
+    value = " ".join(
+        "".join(" " if unicodedata.category(ch) in _UNPRINTABLE else ch for ch in value).split()
+    )
     if len(value) > limit:
         return None, f"too long (at most {limit} characters)"
     return value or None, None

@@ -123,6 +123,8 @@ class ItemService:
         if created:
             if category_account_id:
                 self._note_category(item, category_account_id)
+            for field, text in data.cleaned:
+                self.store.note_item(item.id, f"{field} as submitted: {text!r}")
             item = self.triage(item)
         return item, created
 

@@ -40,7 +40,7 @@ def test_numbers_and_optional_fields():
         ({"supplier": None}, "supplier", "required"),
         ({"supplier": 5}, "supplier", "must be text"),
         ({"supplier": "x" * 201}, "supplier", "too long"),
-        ({"supplier": "Bad\x07Name"}, "supplier", "control characters"),
+        ({"supplier": "\x07\u200b"}, "supplier", "required"),
         ({"date": None}, "date", "required"),
         ({"date": "26/11/2026"}, "date", "not a date"),
         ({"date": "1999-01-01"}, "date", "between"),
@@ -91,3 +91,17 @@ def test_never_crashes(data):
     """Arbitrary JSON-like input gets a result or per-field errors, never an exception."""
     item, errors = parse_item(data)
     assert (item is None) == bool(errors)
+
+
+def test_control_characters_become_spaces_and_the_submitted_text_is_kept():
+    """A stray control or zero-width character is a space, not a refusal; the original is kept."""
+    item, errors = parse_item({**VALID, "supplier": "Hil\x80bert\u200b  Gibson\x00 Ltd"})
+    assert errors == {}
+    assert item.supplier == "Hil bert Gibson Ltd"
+    assert item.cleaned == (("supplier", "Hil\x80bert\u200b  Gibson\x00 Ltd"),)
+
+
+def test_plain_text_records_nothing_cleaned():
+    """Ordinary text, even with extra spaces, is not reported as cleaned."""
+    item, _ = parse_item({**VALID, "supplier": "  Costa   Coffee "})
+    assert (item.supplier, item.cleaned) == ("Costa Coffee", ())

@@ -171,3 +171,11 @@ def test_an_item_waits_for_the_first_sync_and_its_category_is_checked_then(servi
     assert failed.status == "failed"
     assert "Closest: Café Supplies (429)" in failed.last_error
     assert "Cafe Suplies" in service.check_category("T1", "Cafe Suplies").error
+
+
+def test_a_cleaned_supplier_name_keeps_the_submitted_text_in_the_history(service):
+    """Control characters are stored as spaces, and the history shows the name as sent."""
+    item = submit(service, supplier="Caf\x80 Nero\x07 Ltd")
+    assert item.supplier_name == "Caf Nero Ltd"
+    details = [event["detail"] for event in service.store.item_events(item.id)]
+    assert "supplier as submitted: 'Caf\\x80 Nero\\x07 Ltd'" in details

@@ -171,11 +171,27 @@ def test_control_characters_emoji_and_invisible_characters_are_word_breaks():
     assert normalize("😀🎉\x00 \u200b") == NormalizedName("", None, ())
 
 
-def test_other_scripts_are_kept():
-    """Letters of other scripts are words like any other."""
+def test_other_scripts_are_transliterated():
+    """Letters of other scripts are spelled in Latin letters; ideographs a syllable each."""
     moscow = "\u041c\u043e\u0441\u043a\u0432\u0430"  # Moscow, in Cyrillic
-    assert normalize(f"{moscow} Trading").core == f"{moscow.lower()} trading"
-    assert normalize("東京 商事").core == "東京 商事"
+    assert normalize(f"{moscow} Trading").core == "moskva trading"
+    assert normalize("东京 商事").core == "dong jing shang shi"
+    assert normalize("华为技术有限公司") == NormalizedName("hua wei ji shu", "co ltd", ())
+    assert normalize("株式会社山田").legal_form == "kk"
+
+
+def test_legal_forms_written_first_in_cyrillic_are_found():
+    """ "ZAO «...»" (in Cyrillic) has the legal form zao, whatever is written after it."""
+    zao = "\u0417\u0410\u041e"
+    assert normalize(f"{zao} «Ivanov»") == NormalizedName("ivanov", "zao", ())
+
+
+def test_digits_inside_words_are_not_numbers_but_codes_are():
+    """ "Hi1bert" holds a typo, not the number 1; "A1", "M25" and "3M" are codes with numbers."""
+    assert normalize("Hi1bert Gibson").numbers == ()
+    assert normalize("A1 Motors").numbers == ("1",)
+    assert normalize("M25 Haulage").numbers == ("25",)
+    assert normalize("Unit 7 Motors").numbers == ("7",)
 
 
 @pytest.mark.parametrize(
