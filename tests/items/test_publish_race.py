@@ -17,6 +17,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.clock import FixedClock
+from providers.base import Record
 from store import open_store
 from tests.fakes.rendezvous import FileBarrier, meet_around
 from tests.items.publish_worker import BillCountingProvider, item_service, publishing
@@ -39,8 +40,13 @@ def store(tmp_path, secret_key):
 
 
 def ready_item(store):
-    """An item whose supplier is known, moved to `ready` as triage does."""
+    """An item whose supplier and category are known (the category is a synced expense
+    account, resolved to its id), moved to `ready` as triage does."""
     connection = make_connection(store)
+    raw = {"Name": "General Expenses", "Class": "EXPENSE", "Type": "EXPENSE", "Status": "ACTIVE"}
+    store.upsert_record(
+        connection.id, Record("account", "acc-400", "General Expenses", "400", raw=raw)
+    )
     item, _ = store.create_item(
         team_id=connection.team_id,
         source="api",
@@ -57,6 +63,7 @@ def ready_item(store):
         supplier_display="Costa Coffee",
         resolution="exact",
         category="400",
+        category_account_id="acc-400",
     )
 
 
