@@ -105,10 +105,14 @@ def test_200_concurrent_submissions_store_each_item_once(stack, loaded):
     assert len(rows) == DISTINCT
     assert {count for _, count, _ in rows} == {1}
     assert {status for _, _, status in rows} == {"needs_supplier"}
+    # Each item's prompt is a message of its own or, in a burst, a line in a grouped message.
     wait_until(
         lambda: (
             stack.rows(
-                "SELECT count(*) FROM items WHERE external_id LIKE 'load-%' AND prompt_ts IS NULL"
+                "SELECT count(*) FROM items i WHERE external_id LIKE 'load-%' "
+                "AND prompt_ts IS NULL AND NOT EXISTS (SELECT 1 FROM message_group_items m "
+                "JOIN message_groups g ON g.id = m.group_id WHERE m.item_id = i.id "
+                "AND g.ts IS NOT NULL)"
             )
             == [(0,)]
         ),
