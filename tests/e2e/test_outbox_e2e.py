@@ -17,20 +17,17 @@ import pytest
 
 from tests.conftest import STAFF
 from tests.e2e.chat import button, click_of, db_rows
-
-# The items tests' connected workspace: pytest knows a fixture by its own name ("workspace").
 from tests.e2e.test_items_e2e import post_item, wait_until
-from tests.e2e.test_items_e2e import workspace as _workspace  # noqa: F401
+from tests.e2e.test_items_e2e import workspace as connected  # noqa: F401 (the items tests' fixture)
 
 pytestmark = pytest.mark.e2e
 
 OWN_PROMPT = re.compile(r"Item #(\d+) ·")
-GROUP_LINE = re.compile(r"#(\d+) · \*")
 
 
 def blocks_text(call) -> str:
     blocks = call.args.get("blocks") or []
-    return json.dumps(json.loads(blocks) if isinstance(blocks, str) else blocks)
+    return json.dumps(json.loads(blocks) if isinstance(blocks, str) else blocks, ensure_ascii=False)
 
 
 def landed(fake, methods=("chat.postMessage", "chat.update")):
@@ -86,11 +83,11 @@ def burst(chat, token, count: int, *, channels=("C0001",), label="Burst") -> lis
         return list(pool.map(one, range(count)))
 
 
-def test_a_burst_of_30_prompts_is_visible_within_35_seconds(workspace, fake_slack):
+def test_a_burst_of_30_prompts_is_visible_within_35_seconds(connected, fake_slack):  # noqa: F811
     """30 new-supplier items at once into one channel, with Slack pacing: every item is
     visible (its own prompt, or a line in a grouped message with an Open button) within
     35 s, fewer than 30 messages were posted, and nothing was retried before Retry-After."""
-    chat, token = workspace
+    chat, token = connected
     fake_slack.pace()
     started = time.monotonic()
     ids = burst(chat, token, 30)
@@ -103,14 +100,14 @@ def test_a_burst_of_30_prompts_is_visible_within_35_seconds(workspace, fake_slac
     assert max(own_prompts(fake_slack).values()) == 1
 
 
-def test_open_posts_the_grouped_items_prompt_in_the_thread(workspace, fake_slack):
+def test_open_posts_the_grouped_items_prompt_in_the_thread(connected, fake_slack):  # noqa: F811
     """A grouped item's Open button posts its own prompt (with its buttons) in the grouped
     message's thread, once; answering it there marks it answered in the grouped message."""
-    chat, token = workspace
-    ids = burst(chat, token, 8, label="Opened")
-    wait_until(lambda: set(ids) <= grouped(fake_slack), "the grouped message")
+    chat, token = connected
+    ids = burst(chat, token, 12, label="Opened")
+    wait_until(lambda: set(ids) <= visible(fake_slack), "every item visible")
+    target = min(grouped(fake_slack) & set(ids))
     [(group_ts,)] = db_rows(chat.server.env, "SELECT ts FROM message_groups")
-    target = ids[3]
     chat.click(
         click_of({"action_id": "item_open_prompt", "type": "button", "value": str(target)}),
         user=STAFF,
@@ -143,10 +140,10 @@ def test_open_posts_the_grouped_items_prompt_in_the_thread(workspace, fake_slack
     fake_slack.wait_for(marked, timeout=20)
 
 
-def test_a_429_with_retry_after_5_is_waited_out(workspace, fake_slack):
+def test_a_429_with_retry_after_5_is_waited_out(connected, fake_slack):  # noqa: F811
     """Slack answers the prompt's post with 429 and Retry-After: 5: nothing is posted to that
     channel for 5 s, then the prompt lands, once."""
-    chat, token = workspace
+    chat, token = connected
     fake_slack.fail_next("chat.postMessage", status=429, error="ratelimited", retry_after=5)
     [item] = burst(chat, token, 1, label="Patient")
     wait_until(lambda: item in own_prompts(fake_slack), "the prompt", timeout=20)
@@ -164,14 +161,14 @@ def test_a_429_with_retry_after_5_is_waited_out(workspace, fake_slack):
 
 
 def test_sigkill_with_messages_queued_loses_none_and_sends_none_twice(
-    workspace,
+    connected,  # noqa: F811
     fake_slack,
     serve,
     provider_env,
 ):
     """Slack fails the first posts (500) so messages are queued when the server is killed
     with SIGKILL; after a restart every item is visible and none was posted twice."""
-    chat, token = workspace
+    chat, token = connected
     fake_slack.pace()
     for _ in range(12):
         fake_slack.fail_next("chat.postMessage", status=500, error="internal_error")
@@ -193,14 +190,14 @@ def test_sigkill_with_messages_queued_loses_none_and_sends_none_twice(
 
 
 def test_two_processes_share_one_outbox_without_duplicates(
-    workspace,
+    connected,  # noqa: F811
     fake_slack,
     serve,
     provider_env,
 ):
     """Two `serve` processes on one database, items arriving at both: every item is visible
     and each appears in exactly one posted message."""
-    chat, token = workspace
+    chat, token = connected
     second = serve(**provider_env)
     fake_slack.pace()
     servers = [chat.server, second]
@@ -241,10 +238,10 @@ def test_two_processes_share_one_outbox_without_duplicates(
     assert all(posts[i] == 1 for i in ids), posts
 
 
-def test_a_refused_channel_falls_back_once_and_history_says_so(workspace, fake_slack):
+def test_a_refused_channel_falls_back_once_and_history_says_so(connected, fake_slack):  # noqa: F811
     """A prompt for an archived channel is posted once in the connection's channel with the
     reason, the archived channel is not tried again, and the item's history records both."""
-    chat, token = workspace
+    chat, token = connected
     fake_slack.fail_next("chat.postMessage", error="is_archived")
     response = post_item(chat, token, supplier="Archive Supplies", channel="CARCHIVE1")
     item = response.json()["id"]

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.clock import FixedClock
 from bot.outbox import GROUP_THRESHOLD, Outbox
-from bot.pacing import Pacer
+from bot.pacing import CHANNEL, Pacer
 from handlers import outbox_messages
 from store import open_store
 from tests.sync.fakes import NOW
@@ -131,6 +131,9 @@ def later(clock, ticks, seconds: float) -> None:
     ticks.now += seconds
 
 
+STEP = 1 / CHANNEL.per_second  # one post's allowance in a channel: a little over a second
+
+
 def message(text: str) -> dict:
     return {"text": text, "blocks": []}
 
@@ -148,16 +151,17 @@ def new_item(store, supplier="Fresh Produce Co", channel="C1", submitted_by="U1"
 
 
 def test_a_channel_gets_its_burst_then_one_a_second(outbox, slack, clock, ticks):
-    """Five messages for one channel: three go at once (the burst), the rest one a second."""
+    """Five messages for one channel: three go at once (the burst), the rest one a second
+    (a little slower: Slack must never see them early)."""
     with outbox.transaction():
         for n in range(5):
             outbox.post(TEAM, "C1", message(f"m{n}"))
     assert [p["text"] for p in slack.posted()] == ["m0", "m1", "m2"]
-    later(clock, ticks, 0.5)
+    later(clock, ticks, STEP - 0.01)
     assert outbox.run_once()[0] == 0
-    later(clock, ticks, 0.5)
+    later(clock, ticks, 0.01)
     assert outbox.run_once()[0] == 1
-    later(clock, ticks, 1.0)
+    later(clock, ticks, STEP)
     outbox.run_once()
     assert [p["text"] for p in slack.posted()] == ["m0", "m1", "m2", "m3", "m4"]
 
@@ -177,7 +181,7 @@ def test_retry_after_is_waited_out_exactly_and_order_is_kept(outbox, slack, cloc
     later(clock, ticks, 0.01)
     outbox.run_once()
     assert [p["text"] for p in slack.posted("C1")] == ["first", "first"]
-    later(clock, ticks, 1)
+    later(clock, ticks, STEP)
     outbox.run_once()
     assert [p["text"] for p in slack.posted("C1")] == ["first", "first", "second"]
 
@@ -222,7 +226,7 @@ def test_a_newer_message_replaces_a_post_not_sent_yet(store, outbox, slack, cloc
     item = items[3]
     outbox.item_message(item, message("prompt"), ["C1"], prompt=True)
     outbox.item_message(item, message("answered"), ["C1"])
-    later(clock, ticks, 1)
+    later(clock, ticks, STEP)
     outbox.run_once()
     assert [p["text"] for p in slack.posted()][-1] == "answered"
     assert store.item(item.id).prompt_ts
@@ -295,7 +299,9 @@ def test_a_handful_of_prompts_keep_their_own_messages(store, outbox, slack, cloc
     with outbox.transaction():
         for item in items:
             outbox.item_message(item, message(f"prompt {item.id}"), ["C1"], prompt=True)
-    later(clock, ticks, 2)
+    later(clock, ticks, STEP)
+    outbox.run_once()
+    later(clock, ticks, STEP)
     outbox.run_once()
     assert [p["text"] for p in slack.posted()] == [f"prompt {item.id}" for item in items]
 
