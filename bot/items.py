@@ -657,6 +657,15 @@ class ItemService:
                 if item.submitted_by:
                     self.notifier.direct(item.team_id, item.submitted_by, message)
             count += 1
+        for item, group in self.store.unanswered_grouped(now - PROMPT_REMINDER_AFTER):
+            message = msgs.prompt_reminder(item)
+            with self.notifier.transaction():  # listed in a grouped message: its thread
+                if not self.store.claim_prompt_reminder(item.id, now):
+                    continue
+                self.notifier.post(item.team_id, group.channel, message, thread_ts=group.ts)
+                if item.submitted_by:
+                    self.notifier.direct(item.team_id, item.submitted_by, message)
+            count += 1
         return count
 
     def open_prompt(self, item, *, actor: str) -> str | None:

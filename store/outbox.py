@@ -19,7 +19,9 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from store.items import Item
 from store.leases import wall_now
+from store.timeutil import iso
 
 POST, UPDATE, PUBLISH = "chat.postMessage", "chat.update", "views.publish"
 # Purposes: an item's own message ("prompt" when it asks for a supplier), a grouped message of
@@ -369,6 +371,26 @@ class OutboxQueries:
             (group_id,),
         )
         return [row["item_id"] for row in rows]
+
+    def unanswered_grouped(self, before: datetime) -> list[tuple]:
+        """(item, group) for grouped items nobody opened or answered since `before`, whose
+        reminder is not sent yet (the reminder goes in the grouped message's thread)."""
+        rows = self.database.rows(
+            "SELECT i.*, g.id AS g_id, g.team_id AS g_team_id, g.channel AS g_channel, "
+            "g.ts AS g_ts, g.created_at AS g_created_at FROM items i "
+            "JOIN message_group_items m ON m.item_id = i.id "
+            "JOIN message_groups g ON g.id = m.group_id WHERE i.status = 'needs_supplier' "
+            "AND i.prompt_ts IS NULL AND g.ts IS NOT NULL AND i.prompt_reminded_at IS NULL "
+            "AND i.updated_at <= ? LIMIT 100",
+            (iso(before),),
+        )
+        found = []
+        for row in rows:
+            group = MessageGroup(
+                **{key[2:]: row.pop(key) for key in [k for k in row if k.startswith("g_")]}
+            )
+            found.append((Item(**row), group))
+        return found
 
     def claim_group_opening(self, item_id: int) -> bool:
         """True for exactly one caller: posting this grouped item's own prompt is theirs."""

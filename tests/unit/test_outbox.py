@@ -11,6 +11,9 @@ from cryptography.fernet import Fernet
 from slack_sdk.errors import SlackApiError
 
 from bot.clock import FixedClock
+from bot.config import Config
+from bot.items import ItemService
+from bot.notify import Notifier
 from bot.outbox import GROUP_THRESHOLD, Outbox
 from bot.pacing import CHANNEL, Pacer
 from handlers import outbox_messages
@@ -326,3 +329,32 @@ def test_a_row_gives_up_after_a_day(store, outbox, slack, clock, ticks):
         outbox.run_once()
     summary = store.outbox_summary(TEAM, failed_since=NOW - timedelta(days=1))
     assert (summary["waiting"], summary["failed"]) == (0, 1)
+
+
+def test_a_grouped_prompt_nobody_answered_is_reminded_in_the_groups_thread(
+    store, outbox, slack, clock, ticks
+):
+    """A day after a burst, each grouped item nobody answered is reminded once, in the
+    grouped message's thread and by DM to its submitter."""
+    service = ItemService(
+        config=Config(),
+        store=store,
+        providers={},
+        clock=clock,
+        notifier=Notifier(outbox, store),
+        executor=None,
+    )
+    items = [new_item(store, supplier=f"Supplier {n}") for n in range(GROUP_THRESHOLD + 1)]
+    with outbox.transaction():
+        for item in items:
+            outbox.item_message(item, message(f"prompt {item.id}"), ["C1"], prompt=True)
+    assert len(slack.posted()) == 1  # the grouped message
+    later(clock, ticks, 25 * 3600)
+    assert service.remind_prompts(clock.now()) == len(items)
+    assert service.remind_prompts(clock.now()) == 0
+    later(clock, ticks, 60)
+    outbox.run_once()
+    replies = [p for p in slack.posted("C1") if p.get("thread_ts")]
+    assert len(replies) == len(items) and {p["thread_ts"] for p in replies} == {"1.000100"}
+    assert len(slack.posted("DU1")) == len(items)
+    assert "prompt" not in str(slack.posted()[1:])  # reminders, not the prompts again
