@@ -403,16 +403,18 @@ class OutboxQueries:
     # -- what is waiting -----------------------------------------------------------------------
 
     def outbox_summary(self, team_id: str, *, failed_since: datetime) -> dict:
-        """Messages waiting (and the last error of those retrying), and failures since."""
+        """Messages waiting (and the last error of those retrying), and failures since; App
+        Home views are not counted (the view saying so is one of them)."""
         waiting = self.database.rows(
             "SELECT coalesce(last_error, '') AS reason, count(*) AS n FROM outbox "
-            "WHERE team_id = ? AND state = 'queued' GROUP BY reason ORDER BY n DESC",
+            "WHERE team_id = ? AND state = 'queued' AND method != 'views.publish' "
+            "GROUP BY reason ORDER BY n DESC",
             (team_id,),
         )
         failed = self.database.rows(
             "SELECT coalesce(last_error, '') AS reason, count(*) AS n FROM outbox "
             "WHERE team_id = ? AND state = 'failed' AND created_at >= ? "
-            "GROUP BY reason ORDER BY n DESC",
+            "AND method != 'views.publish' GROUP BY reason ORDER BY n DESC",
             (team_id, stamp(failed_since)),
         )
         return {

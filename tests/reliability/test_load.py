@@ -106,6 +106,8 @@ def test_200_concurrent_submissions_store_each_item_once(stack, loaded):
     assert {count for _, count, _ in rows} == {1}
     assert {status for _, _, status in rows} == {"needs_supplier"}
     # Each item's prompt is a message of its own or, in a burst, a line in a grouped message.
+    # Slack takes about one message a second per channel, and this channel also carries the
+    # 40 slow bills' messages queued just before: the outbox delivers them first, in order.
     wait_until(
         lambda: (
             stack.rows(
@@ -117,6 +119,7 @@ def test_200_concurrent_submissions_store_each_item_once(stack, loaded):
             == [(0,)]
         ),
         "a prompt for every item",
+        timeout=90,
     )
 
 

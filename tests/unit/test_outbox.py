@@ -4,11 +4,13 @@ Retry-After, backoff, coalescing, updates waiting for their post, fallbacks and 
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import timedelta
 
 import pytest
 from cryptography.fernet import Fernet
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
 
 from bot.clock import FixedClock
 from bot.config import Config
@@ -358,3 +360,44 @@ def test_a_grouped_prompt_nobody_answered_is_reminded_in_the_groups_thread(
     assert len(replies) == len(items) and {p["thread_ts"] for p in replies} == {"1.000100"}
     assert len(slack.posted("DU1")) == len(items)
     assert "prompt" not in str(slack.posted()[1:])  # reminders, not the prompts again
+
+
+def test_the_app_home_counts_what_waits_and_what_slack_refused(store, outbox, slack):
+    """The App Home line: messages waiting with Slack's last error, and refusals of the day."""
+    slack.refuse("chat.postMessage", "invalid_auth")
+    slack.refuse("chat.postMessage", "msg_too_long")
+    outbox.post(TEAM, "C1", message("waits"))
+    outbox.post(TEAM, "C2", message("refused"))
+    summary = store.outbox_summary(TEAM, failed_since=NOW - timedelta(days=1))
+    assert summary == {
+        "waiting": 1,
+        "waiting_reasons": {"invalid_auth": 1},
+        "failed": 1,
+        "failed_reasons": {"msg_too_long": 1},
+    }
+    [block] = outbox_messages.home_queue(summary)
+    Block.parse(block).validate_json()
+    text = block["elements"][0]["text"]
+    assert "1 message(s) waiting to be delivered (last errors: 1 invalid_auth)" in text
+    assert "1 message(s) Slack refused today: 1 msg_too_long" in text
+    assert outbox_messages.home_queue(store.outbox_summary("T9", failed_since=NOW)) == [
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": ":outbox_tray: Every message has been delivered."}
+            ],
+        }
+    ]
+
+
+def test_grouped_messages_are_valid_block_kit_and_escape_user_text(store):
+    """A full grouped message (40 items, hostile names) is valid Block Kit, within Slack's 50
+    blocks, and the names are escaped."""
+    items = [new_item(store, supplier=f"<!channel> & Co {n}") for n in range(40)]
+    rendered = outbox_messages.grouped_prompts(None, items)
+    assert len(rendered["blocks"]) <= 50
+    for block in rendered["blocks"]:
+        Block.parse(block).validate_json()
+    assert "<!channel>" not in json.dumps(rendered) and "&lt;!channel&gt; &amp; Co 0" in str(
+        rendered["blocks"]
+    )
