@@ -68,7 +68,9 @@ def shown(slack: FakeSlack) -> dict[int, int]:
             continue
         found = set()
         if "is not a supplier" in call.args.get("text", ""):
-            found |= {int(i) for i in OWN_PROMPT.findall(json.dumps(_blocks(call)))}
+            found |= {
+                int(i) for i in OWN_PROMPT.findall(json.dumps(_blocks(call), ensure_ascii=False))
+            }
         found |= {
             int(b["accessory"]["value"])
             for b in _blocks(call)
