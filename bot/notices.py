@@ -1,8 +1,8 @@
 """Telling a workspace's admins something at most once: reminders, expiry, sync alerts.
 
-`Notices.send_once` claims the notice in the database and queues its messages in the outbox in
-one transaction (see `store.notices`, `bot.outbox`), so two processes, or a restart, never send
-the same notice twice, and a claimed notice is always delivered.
+`Notices.send_once` claims the notice in the database, then queues its messages in the outbox
+and marks it sent in one transaction (see `store.notices`, `bot.outbox`), so two processes, or a
+restart, never send the same notice twice.
 """
 
 from __future__ import annotations
@@ -34,13 +34,15 @@ class Notices:
     def send_once(self, connection, kind: str, key: str, message: dict) -> bool:
         """Queue `message` for the admins unless this notice was sent (or is being sent).
 
-        The notice's claim and its messages are stored in one transaction, so once claimed
-        the notice is in the outbox, which delivers it (or its fallback) even across a crash."""
+        The claim is one atomic statement, so of racing processes one wins; the winner then
+        queues the messages and marks the notice sent in one transaction, and the outbox
+        delivers them (or their fallback) even across a crash. A process that dies between
+        the claim and that transaction leaves the notice unsent rather than risk it twice."""
         if self.store.notice_state(connection.id, kind, key) in ("sending", "sent"):
             return False
+        if not self.store.claim_notice(connection.id, kind, key):
+            return False
         with self.notifier.transaction():
-            if not self.store.claim_notice(connection.id, kind, key):
-                return False
             if not self.notifier.tell_admins(connection.team_id, connection, message):
                 log.warning("no channel or admin to tell about %s notice", kind)
             self.store.notice_sent(connection.id, kind, key)

@@ -107,7 +107,7 @@ class OutboxQueries:
     ) -> int:
         # Due at once, by the injected clock and the wall clock alike: a `tick --now` ahead of
         # time must not leave a row that a server on the real clock sees as not due yet.
-        now = stamp(min(self.clock.now(), wall_now()))
+        due = stamp(min(self.clock.now(), wall_now()))
         cursor = self.database.execute(
             "INSERT INTO outbox (team_id, method, purpose, lane, channel, user_id, thread_ts, "
             "item_id, group_id, payload, fallbacks, note, next_at, created_at) "
@@ -125,8 +125,8 @@ class OutboxQueries:
                 json.dumps(payload),
                 json.dumps(list(fallbacks)),
                 note,
-                now,
-                now,
+                due,
+                stamp(self.clock.now()),
             ),
         )
         return cursor.lastrowid
