@@ -5,7 +5,8 @@
     python -m bench --only matching,sync --results /tmp/RESULTS.md --json /tmp/results.json
 
 Benchmarks: `matching` (bench/matching_bench.py), `slack` (bench/slack_bench.py), `sync`
-(bench/sync_bench.py). `--smoke` writes nothing unless `--results` is given.
+(bench/sync_bench.py), `outbox` (bench/outbox_bench.py). `--smoke` writes nothing unless
+`--results` is given.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import sys
 import time
 from pathlib import Path
 
-from bench import matching_bench, slack_bench, sync_bench
+from bench import matching_bench, outbox_bench, slack_bench, sync_bench
 from bench.report import RESULTS, as_json, machine, render, table
 
 BENCHMARKS = {
     "matching": matching_bench.run,
     "slack": slack_bench.run,
     "sync": sync_bench.run,
+    "outbox": outbox_bench.run,
 }
 
 

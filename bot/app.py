@@ -51,6 +51,7 @@ def create_app(
     """`listener_executor` runs Bolt's listeners, `work_executor` (by default the same) the
     slow work they start (publishing, syncs): kept apart, slow providers cannot hold up the
     acknowledgements Slack wants within 3 seconds."""
+    given = client  # a client passed in (playground, tests) also delivers the outbox
     client = client or web_client(config.slack_api_url, config.slack_bot_token)
     executor = listener_executor or ThreadPoolExecutor(
         max_workers=16, thread_name_prefix="ledgerlink-work"
@@ -70,7 +71,7 @@ def create_app(
         providers=providers,
         clock=clock,
         executor=work_executor or executor,
-        client=client,
+        client=given,
         installation_store=app.installation_store,
     )
     handlers.register_all(app, app.deps)

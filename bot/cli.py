@@ -116,7 +116,8 @@ def cmd_serve(args, config: Config) -> int:
         if args.socket_mode:
             socket_mode = socket_mode_handler(runtime.app, config.slack_app_token)
             socket_mode.connect()
-        scheduler = SchedulerThread(runtime.jobs, runtime.clock)
+        sender, jobs = runtime.start_sender()
+        scheduler = SchedulerThread(jobs, runtime.clock)
         scheduler.start()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: server.stop())
@@ -127,6 +128,7 @@ def cmd_serve(args, config: Config) -> int:
         if socket_mode is not None:
             close_socket_mode(socket_mode)
         scheduler.stop()
+        sender.stop()
         log.info("stopped")
     finally:
         runtime.close()

@@ -341,7 +341,11 @@ class ConnectionService:
             grant.response_url, {**message, "response_type": "in_channel"}
         ):
             return
-        if grant.channel_id and self.notifier.post(grant.team_id, grant.channel_id, message):
+        if grant.channel_id:
+            # A channel Slack refuses for good sends it to the admin's DM instead.
+            self.notifier.post(
+                grant.team_id, grant.channel_id, message, fallback_user=grant.user_id
+            )
             return
         self.notifier.direct(grant.team_id, grant.user_id, message)
 

@@ -166,7 +166,8 @@ def run(*, port: int = DEFAULT_PORT, db_path: str = DEFAULT_DB, out=None) -> int
         samples = Samples(runtime.store, base, clock)
         app.deps.events.on_restored(samples.on_connected)
         routes.routes = own_routes + runtime.wsgi().routes
-        scheduler = SchedulerThread(runtime.jobs, clock)
+        sender, jobs = runtime.start_sender()
+        scheduler = SchedulerThread(jobs, clock)
         scheduler.start()
         stopping = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -181,6 +182,7 @@ def run(*, port: int = DEFAULT_PORT, db_path: str = DEFAULT_DB, out=None) -> int
         server.stop()
         thread.join(15)
         scheduler.stop()
+        sender.stop()
     finally:
         runtime.close()
         slack_http.close()

@@ -44,9 +44,6 @@ STALE_PUBLISHING_AFTER = timedelta(minutes=15)
 HOLD_NO_CONNECTION, HOLD_EXPIRED, HOLD_DUPLICATE = "no_connection", "expired", "duplicate"
 # The connection has not finished its first sync: its suppliers and accounts are not known yet.
 HOLD_FIRST_SYNC = "first_sync"
-PROMPT_REPOST_AFTER = timedelta(minutes=5)  # a prompt Slack refused is posted again after this
-# Slack errors that concern the channel, not the app: the next channel may work.
-CHANNEL_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 
 
 class SupplierDirectory:
@@ -195,11 +192,16 @@ class ItemService:
             return self._ready(
                 item, connection, None, item.supplier_name, "auto_create", start=start
             )
-        waiting = self.store.move_item(
-            item.id, ("received",), "needs_supplier", connection_id=connection.id
-        )
         candidates = index.candidates(item.supplier_name)
-        self._show(waiting, msgs.supplier_prompt(waiting, connection.tenant_name, candidates))
+        with self.notifier.transaction():  # the prompt is stored with the status it explains
+            waiting = self.store.move_item(
+                item.id, ("received",), "needs_supplier", connection_id=connection.id
+            )
+            self._show(
+                waiting,
+                msgs.supplier_prompt(waiting, connection.tenant_name, candidates),
+                prompt=True,
+            )
         return self.store.item(item.id)
 
     def _ready(
@@ -216,22 +218,23 @@ class ItemService:
         start: bool = True,
     ):
         """Move to ready (compare-and-set), show `announce` if given, then publish."""
-        ready = self.store.move_item(
-            item.id,
-            from_statuses,
-            "ready",
-            actor=actor,
-            connection_id=connection.id,
-            supplier_id=supplier_id,
-            supplier_display=display,
-            resolution=resolution,
-            resolved_by=actor,
-            detail=resolution,
-        )
+        with self.notifier.transaction():
+            ready = self.store.move_item(
+                item.id,
+                from_statuses,
+                "ready",
+                actor=actor,
+                connection_id=connection.id,
+                supplier_id=supplier_id,
+                supplier_display=display,
+                resolution=resolution,
+                resolved_by=actor,
+                detail=resolution,
+            )
+            if ready is not None and announce is not None:
+                self._show(ready, announce)
         if ready is None:
             return None
-        if announce is not None:
-            self._show(ready, announce)
         if start:
             self.executor.submit(self.publish, ready.id)
         return ready
@@ -490,15 +493,19 @@ class ItemService:
             log.error("publishing item %s failed", item.id, exc_info=error)
             problem = ProviderUnavailable("something went wrong on ledgerlink's side")
             return self._queue(self.store.item(item.id), problem)
-        done = self.store.move_item(
-            item.id,
-            ("publishing",),
-            "published",
-            bill_id=result.remote_id,
-            bill_url=result.url,
-            last_error=None,
-            detail=result.remote_id,
-        )
+        with self.notifier.transaction():
+            done = self.store.move_item(
+                item.id,
+                ("publishing",),
+                "published",
+                bill_id=result.remote_id,
+                bill_url=result.url,
+                last_error=None,
+                detail=result.remote_id,
+            )
+            self._show(
+                done, msgs.published(done, connection.provider, note=note, notes=result.notes)
+            )
         self.store.audit(
             item.team_id,
             item.resolved_by or item.submitted_by or "api",
@@ -506,7 +513,6 @@ class ItemService:
             item=item.id,
             bill=result.remote_id,
         )
-        self._show(done, msgs.published(done, connection.provider, note=note, notes=result.notes))
         return done
 
     def _create_supplier(self, session, connection, item):
@@ -596,11 +602,12 @@ class ItemService:
         return (named or expenses or [None])[0]
 
     def _fail(self, item, words: str, *, from_status: str = "ready"):
-        failed = self.store.move_item(
-            item.id, (from_status,), "failed", last_error=words, detail=words[:500]
-        )
-        if failed is not None:
-            self._show(failed, msgs.publish_error(failed, words))
+        with self.notifier.transaction():
+            failed = self.store.move_item(
+                item.id, (from_status,), "failed", last_error=words, detail=words[:500]
+            )
+            if failed is not None:
+                self._show(failed, msgs.publish_error(failed, words))
         return failed or self.store.item(item.id)
 
     def _queue(self, item, error):
@@ -609,15 +616,16 @@ class ItemService:
             if isinstance(error, RateLimited)
             else min(RETRY_BASE * 2 ** max(item.attempts - 1, 0), RETRY_MAX)
         )
-        queued = self.store.move_item(
-            item.id,
-            ("publishing",),
-            "ready",
-            last_error=str(error),
-            next_attempt_at=iso(self.clock.now() + wait),
-            detail="queued",
-        )
-        self._show(queued, msgs.queued(queued, str(error)))
+        with self.notifier.transaction():
+            queued = self.store.move_item(
+                item.id,
+                ("publishing",),
+                "ready",
+                last_error=str(error),
+                next_attempt_at=iso(self.clock.now() + wait),
+                detail="queued",
+            )
+            self._show(queued, msgs.queued(queued, str(error)))
         return queued
 
     # -- scheduled work ----------------------------------------------------------------------
@@ -634,76 +642,57 @@ class ItemService:
         return done
 
     def remind_prompts(self, now) -> int:
-        """Post again the prompts Slack refused (for a day), and remind people, once, of
-        prompts nobody answered for a day."""
+        """Remind people, once, of prompts nobody answered for a day: in the prompt's thread
+        and by DM to the submitter. (A prompt Slack refused is the outbox's to retry.)"""
         count = 0
-        for item in self.store.undelivered_prompts(
-            now - PROMPT_REPOST_AFTER, since=now - PROMPT_REMINDER_AFTER
-        ):
-            if item.connection_id is None or not self.store.claim_prompt_repost(item, now):
-                continue
-            connection = self.store.connection(item.connection_id)
-            candidates = self.directory.index(item.connection_id).candidates(item.supplier_name)
-            self._show(item, msgs.supplier_prompt(item, connection.tenant_name, candidates))
-            count += 1
         for item in self.store.unanswered_prompts(now - PROMPT_REMINDER_AFTER):
-            if not self.store.claim_prompt_reminder(item.id, now):
-                continue
             message = msgs.prompt_reminder(item)
-            if item.prompt_channel:
-                self.notifier.post(
-                    item.team_id, item.prompt_channel, message, thread_ts=item.prompt_ts
-                )
-            if item.submitted_by:
-                self.notifier.direct(item.team_id, item.submitted_by, message)
+            with self.notifier.transaction():  # the claim and the reminders, together
+                if not self.store.claim_prompt_reminder(item.id, now):
+                    continue
+                if item.prompt_channel:
+                    self.notifier.post(
+                        item.team_id, item.prompt_channel, message, thread_ts=item.prompt_ts
+                    )
+                if item.submitted_by:
+                    self.notifier.direct(item.team_id, item.submitted_by, message)
+            count += 1
+        for item, group in self.store.unanswered_grouped(now - PROMPT_REMINDER_AFTER):
+            message = msgs.prompt_reminder(item)
+            with self.notifier.transaction():  # listed in a grouped message: its thread
+                if not self.store.claim_prompt_reminder(item.id, now):
+                    continue
+                self.notifier.post(item.team_id, group.channel, message, thread_ts=group.ts)
+                if item.submitted_by:
+                    self.notifier.direct(item.team_id, item.submitted_by, message)
             count += 1
         return count
 
+    def open_prompt(self, item, *, actor: str) -> str | None:
+        """A grouped item's "Open": post its own prompt in the grouped message's thread (once;
+        a second click is told where it is). None when it was queued, else why not."""
+        group = self.store.group_of(item.id)
+        if item.status != "needs_supplier":
+            return "already"
+        if group is None or group.ts is None:
+            return "not_grouped"
+        if item.prompt_ts is not None or not self.store.claim_group_opening(item.id):
+            return "opened"
+        connection = self.store.connection(item.connection_id)
+        candidates = self.directory.index(item.connection_id).candidates(item.supplier_name)
+        prompt = msgs.supplier_prompt(item, connection.tenant_name, candidates)
+        self.notifier.outbox.thread_post(item, prompt, group.channel, group.ts)
+        self.store.note_item(item.id, f"prompt opened from the grouped message by {actor}")
+        return None
+
     # -- showing it in Slack -----------------------------------------------------------------
 
-    def _show(self, item, message: dict) -> None:
+    def _show(self, item, message: dict, *, prompt: bool = False) -> None:
         """Post the item's message the first time, then keep updating that one message.
 
-        A channel that is gone, or that the app is not in, falls back to the workspace's
-        notification channel; a message Slack refused is noted in the item's history (and a
-        prompt is posted again by the prompt-reminders job), so the item is never lost."""
+        The outbox delivers it (paced, retried; a channel Slack refuses for good falls back to
+        the notification channel, then the submitter's DM) and notes every failed attempt in
+        the item's history, so the item is never lost."""
         if item is None:
             return
-        if item.prompt_ts and item.prompt_channel:
-            self.notifier.update(item.team_id, item.prompt_channel, item.prompt_ts, message)
-            return
-        failures = []
-        for channel in self._channels(item):
-            thread_ts = item.thread_ts if channel == item.channel_id else None
-            ts, reason = _post(self.notifier, item.team_id, channel, message, thread_ts)
-            if ts:
-                self.store.update_item(item.id, prompt_channel=channel, prompt_ts=ts)
-                break
-            failures.append(f"{channel}: {reason or 'not posted'}")
-            if reason not in CHANNEL_ERRORS:
-                break
-        if failures:
-            self.store.note_item(item.id, "Slack message not posted in " + "; ".join(failures))
-
-    def _channels(self, item):
-        """Where the item's message goes: its own channel, else the notification channel, else
-        the channel the connection was made in (each only once)."""
-        seen = set()
-
-        def candidates():
-            yield item.channel_id
-            yield self.store.settings(item.team_id).notification_channel
-            connection = self.store.current_connection(item.team_id)
-            yield connection.channel_id if connection else None
-
-        for channel in candidates():
-            if channel and channel not in seen:
-                seen.add(channel)
-                yield channel
-
-
-def _post(notifier, team_id: str, channel: str, message: dict, thread_ts: str | None):
-    """(ts, None) or (None, why not); a notifier that cannot say why (a test double) says None."""
-    if hasattr(notifier, "try_post"):
-        return notifier.try_post(team_id, channel, message, thread_ts=thread_ts)
-    return notifier.post(team_id, channel, message, thread_ts=thread_ts), None
+        self.notifier.show_item(item, message, prompt=prompt)

@@ -15,8 +15,9 @@ during downtime runs once. Work that two processes could both find due is claime
 database first: a sync or token refresh through a lease row, a notice through its unique row.
 
 Items add two jobs: retrying queued publishes (and recovering ones a crash interrupted), and
-reminding people of supplier prompts nobody answered. A caller may pass more jobs with
-`build_jobs(deps, extra=...)`.
+reminding people of supplier prompts nobody answered. The `outbox` job delivers the Slack
+messages that are due (`ledgerlink serve` runs a sender thread for it instead). A caller may
+pass more jobs with `build_jobs(deps, extra=...)`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from bot.notices import EXPIRY_REMINDER, Notices, cycle
+from bot.outbox import OutboxJob
 from bot.scheduler import Job
 from bot.sync import jitter
 from handlers import sync_messages
@@ -49,6 +51,9 @@ def build_jobs(deps, extra: Iterable[Job] = ()) -> list[Job]:
     ]
     if deps.items is not None:
         jobs += [ItemRetryJob(deps.items), PromptReminderJob(deps.items)]
+    if deps.outbox is not None:
+        # Last, so the messages the other jobs queued go out in the same tick.
+        jobs.append(OutboxJob(deps.outbox))
     jobs += list(extra)
     return jobs
 

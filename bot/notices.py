@@ -1,8 +1,8 @@
 """Telling a workspace's admins something at most once: reminders, expiry, sync alerts.
 
-`Notices.send_once` claims the notice in the database before posting (see `store.notices`), so
-two processes, or a restart, never send the same notice twice; a failed post is retried a few
-times by whichever job asks again once the retry is due.
+`Notices.send_once` claims the notice in the database, then queues its messages in the outbox
+and marks it sent in one transaction (see `store.notices`, `bot.outbox`), so two processes, or a
+restart, never send the same notice twice.
 """
 
 from __future__ import annotations
@@ -32,22 +32,21 @@ class Notices:
         self.notifier = notifier
 
     def send_once(self, connection, kind: str, key: str, message: dict) -> bool:
-        """Post `message` to the admins unless this notice was sent (or is being sent)."""
+        """Queue `message` for the admins unless this notice was sent (or is being sent).
+
+        The claim is one atomic statement, so of racing processes one wins; the winner then
+        queues the messages and marks the notice sent in one transaction, and the outbox
+        delivers them (or their fallback) even across a crash. A process that dies between
+        the claim and that transaction leaves the notice unsent rather than risk it twice."""
         if self.store.notice_state(connection.id, kind, key) in ("sending", "sent"):
             return False
         if not self.store.claim_notice(connection.id, kind, key):
             return False
-        if self.notifier.tell_admins(connection.team_id, connection, message):
+        with self.notifier.transaction():
+            if not self.notifier.tell_admins(connection.team_id, connection, message):
+                log.warning("no channel or admin to tell about %s notice", kind)
             self.store.notice_sent(connection.id, kind, key)
-            return True
-        retry_at = self.store.notice_failed(connection.id, kind, key)
-        log.warning(
-            "could not deliver %s notice for connection %s; %s",
-            kind,
-            connection.id,
-            f"will retry after {iso(retry_at)}" if retry_at else "giving up",
-        )
-        return False
+        return True
 
     def expire(self, connection, reason: str) -> bool:
         """Mark the connection expired and tell the admins (once per expiry cycle)."""

@@ -1,76 +1,77 @@
-"""Posting ledgerlink's own messages: to a channel, to a person, or to a workspace's admins.
+"""Everything ledgerlink says in Slack goes through here, into the outbox (`bot.outbox`).
 
-Failures to post are logged and reported to the caller (False / None), never raised into the
-work that triggered them: a reminder that cannot be delivered must not break a sync.
+Services call the notifier inside `notifier.transaction()` with the change that causes the
+message, so both are stored together; delivery (paced, retried, in order, once) is the
+outbox's. A method returning a row id means the message is queued and will be delivered or,
+failing that, sent to a fallback or noted in the item's history — never silently dropped.
 """
 
 from __future__ import annotations
 
-import logging
-
-from slack_sdk.errors import SlackApiError, SlackClientError
-
-from bot.slack_clients import NotInstalled, SlackClients
-
-log = logging.getLogger("ledgerlink.notify")
+from bot.outbox import Outbox, dm_target
 
 
 class Notifier:
-    def __init__(self, clients: SlackClients, store):
-        self._clients = clients
+    def __init__(self, outbox: Outbox, store):
+        self.outbox = outbox
         self._store = store
 
+    def transaction(self):
+        """Store the change and the messages it causes together; try them once committed."""
+        return self.outbox.transaction()
+
     def post(
-        self, team_id: str, channel: str, message: dict, *, thread_ts: str | None = None
-    ) -> str | None:
-        """Post `message` ({"text", "blocks"}) in `channel`; the message ts, or None."""
-        return self.try_post(team_id, channel, message, thread_ts=thread_ts)[0]
+        self,
+        team_id: str,
+        channel: str,
+        message: dict,
+        *,
+        thread_ts: str | None = None,
+        fallback_user: str | None = None,
+    ) -> int:
+        """Queue `message` ({"text", "blocks"}) for `channel`; a channel Slack refuses for
+        good sends it to `fallback_user`'s DM instead."""
+        fallbacks = [dm_target(fallback_user)] if fallback_user else []
+        return self.outbox.post(team_id, channel, message, thread_ts=thread_ts, fallbacks=fallbacks)
 
-    def try_post(
-        self, team_id: str, channel: str, message: dict, *, thread_ts: str | None = None
-    ) -> tuple[str | None, str | None]:
-        """Like `post`, but also says why it failed: (ts, None) or (None, Slack's error)."""
-        try:
-            client = self._clients.for_team(team_id)
-            response = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
-            return response["ts"], None
-        except SlackApiError as error:
-            reason = str(error.response.get("error") or f"HTTP {error.response.status_code}")
-        except NotInstalled:
-            reason = "not_installed"
-        except (SlackClientError, OSError) as error:
-            reason = type(error).__name__
-        log.warning("could not post to %s in %s: %s", channel, team_id, reason)
-        return None, reason
-
-    def update(self, team_id: str, channel: str, ts: str, message: dict) -> bool:
-        try:
-            self._clients.for_team(team_id).chat_update(channel=channel, ts=ts, **message)
-            return True
-        except (SlackApiError, SlackClientError, OSError, NotInstalled) as error:
-            log.warning("could not update %s/%s in %s: %s", channel, ts, team_id, error)
-            return False
-
-    def direct(self, team_id: str, user_id: str, message: dict) -> str | None:
+    def direct(self, team_id: str, user_id: str, message: dict) -> int:
         """A direct message from the app to `user_id`."""
-        try:
-            client = self._clients.for_team(team_id)
-            channel = client.conversations_open(users=user_id)["channel"]["id"]
-        except (SlackApiError, SlackClientError, OSError, NotInstalled) as error:
-            log.warning("could not open a DM with %s in %s: %s", user_id, team_id, error)
-            return None
-        return self.post(team_id, channel, message)
+        return self.outbox.post(team_id, dm_target(user_id), message)
 
     def tell_admins(self, team_id: str, connection, message: dict) -> bool:
         """The notification channel (settings, else where the connection was made), and a DM
-        to the admin who connected. True if at least one landed."""
+        to the admin who connected. True if anything was queued."""
         settings = self._store.settings(team_id)
-        channel = settings.notification_channel or (connection.channel_id if connection else None)
-        delivered = False
-        if channel:
-            delivered = self.post(team_id, channel, message) is not None
-        if connection is not None:
-            delivered = (
-                self.direct(team_id, connection.connected_by, message) is not None or delivered
-            )
-        return delivered
+        made_in = connection.channel_id if connection else None
+        channel = settings.notification_channel or made_in
+        queued = False
+        with self.transaction():
+            if channel:
+                self.outbox.post(team_id, channel, message, fallbacks=[made_in] if made_in else [])
+                queued = True
+            if connection is not None and connection.connected_by:
+                self.direct(team_id, connection.connected_by, message)
+                queued = True
+        return queued
+
+    def show_item(self, item, message: dict, *, prompt: bool = False) -> None:
+        """The item's one message: posted the first time (its channel, else the notification
+        channel, else the connection's channel, else the submitter's DM), then updated."""
+        self.outbox.item_message(item, message, self._item_targets(item), prompt=prompt)
+
+    def _item_targets(self, item) -> list[str]:
+        connection = self._store.current_connection(item.team_id)
+        candidates = [
+            item.channel_id,
+            self._store.settings(item.team_id).notification_channel,
+            connection.channel_id if connection else None,
+            dm_target(item.submitted_by) if item.submitted_by else None,
+        ]
+        targets: list[str] = []
+        for target in candidates:
+            if target and target not in targets:
+                targets.append(target)
+        return targets
+
+    def publish_home(self, team_id: str, user_id: str, view: dict) -> int:
+        return self.outbox.publish_home(team_id, user_id, view)

@@ -91,6 +91,15 @@ class Runtime:
             )
         return self.jobs
 
+    def start_sender(self):
+        """The outbox's sender thread (`ledgerlink serve`, the playground); the scheduler
+        then runs every job but `outbox`, which the thread does continuously."""
+        from bot.outbox import SenderThread
+
+        sender = SenderThread(self.app.deps.outbox)
+        sender.start()
+        return sender, [job for job in self.jobs if job.name != "outbox"]
+
     def wsgi(self) -> HttpApp:
         verify = bool(self.config.slack_signing_secret)
         return HttpApp(

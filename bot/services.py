@@ -17,8 +17,10 @@ from bot.connections import ConnectionService
 from bot.events import ConnectionEvents
 from bot.items import ItemService
 from bot.notify import Notifier
+from bot.outbox import Outbox
 from bot.slack_clients import SlackClients
 from bot.sync import SyncService
+from handlers import outbox_messages
 from handlers.deps import Deps
 
 
@@ -33,7 +35,14 @@ def build_deps(
     installation_store=None,
 ) -> Deps:
     clients = SlackClients(config, installation_store=installation_store, default_client=client)
-    notifier = Notifier(clients, store)
+    outbox = Outbox(
+        store,
+        clients,
+        clock,
+        render_group=outbox_messages.grouped_prompts,
+        render_note=outbox_messages.with_note,
+    )
+    notifier = Notifier(outbox, store)
     events = ConnectionEvents()
     common = {
         "config": config,
@@ -58,4 +67,5 @@ def build_deps(
         connections=ConnectionService(**common, clients=clients, sync=sync, events=events),
         events=events,
         items=items,
+        outbox=outbox,
     )

@@ -52,6 +52,15 @@ def web_client(base_url: str, token: str | None) -> WebClient:
     )
 
 
+DELIVERY_TIMEOUT = 15  # seconds; the outbox's lease on a row outlasts one call
+
+
+def delivery_client(base_url: str, token: str | None) -> WebClient:
+    """A Web API client that does not retry: the outbox paces and retries every message
+    itself, so a 429 or a 5xx comes straight back to it."""
+    return WebClient(base_url=base_url, token=token, timeout=DELIVERY_TIMEOUT, retry_handlers=[])
+
+
 class SlackClients:
     def __init__(
         self, config: Config, *, installation_store=None, default_client: WebClient | None = None
@@ -59,6 +68,10 @@ class SlackClients:
         self._config = config
         self._installation_store = installation_store
         self._default = default_client or web_client(config.slack_api_url, config.slack_bot_token)
+        # A client passed in (the playground's, a test's) is used as it is for delivery too.
+        self._delivery = default_client or delivery_client(
+            config.slack_api_url, config.slack_bot_token
+        )
 
     def for_team(self, team_id: str, enterprise_id: str | None = None) -> WebClient:
         if self._installation_store is None:
@@ -67,3 +80,12 @@ class SlackClients:
         if bot is None:
             raise NotInstalled(f"ledgerlink is not installed in team {team_id}")
         return web_client(self._config.slack_api_url, bot.bot_token)
+
+    def for_delivery(self, team_id: str, enterprise_id: str | None = None) -> WebClient:
+        """The team's client for the outbox (no retries of its own)."""
+        if self._installation_store is None:
+            return self._delivery
+        bot = self._installation_store.find_bot(enterprise_id=enterprise_id, team_id=team_id)
+        if bot is None:
+            raise NotInstalled(f"ledgerlink is not installed in team {team_id}")
+        return delivery_client(self._config.slack_api_url, bot.bot_token)

@@ -28,3 +28,4 @@ class Deps:
     connections: Any  # bot.connections.ConnectionService
     events: ConnectionEvents
     items: Any = None  # bot.items.ItemService
+    outbox: Any = None  # bot.outbox.Outbox: every message on its way to Slack

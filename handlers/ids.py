@@ -31,6 +31,7 @@ DISCARD_ITEM = "item_discard"
 RETRY_ITEM = "item_retry"
 EDIT_ITEM = "item_edit"
 VIEW_BILL = "item_view_bill"  # the link button to the bill at the provider
+OPEN_PROMPT = "item_open_prompt"  # a grouped message's button: post that item's own prompt
 SUBMIT_SHORTCUT = "submit_receipt"
 ITEM_VIEW = "item_view"  # the submit / edit form; private_metadata holds channel or item id
 ITEM_SUPPLIER_BLOCK, ITEM_SUPPLIER = "item_supplier_block", "item_supplier"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 
 from bot.item_input import parse_item
-from handlers import ids, messages
+from handlers import ids, messages, outbox_messages
 from handlers import item_messages as msgs
 from handlers.deps import Deps
 from handlers.grammar import Command
@@ -183,6 +183,22 @@ on_discard = _item_action("discard")
 on_retry = _item_action("retry")
 
 
+def on_open_prompt(ack, body, action, respond, *, deps: Deps) -> None:
+    """A grouped message's "Open": that item's own prompt, in the group's thread. Anyone who
+    may answer a prompt may open it (answering checks again)."""
+    ack()
+    team_id, user_id = team_and_user(body)
+    item = item_named(action.get("value"), team_id, deps)
+    if item is None:
+        _private(respond, msgs.stale())
+        return
+    reason = deps.items.open_prompt(item, actor=user_id)
+    if reason == "already":
+        _private(respond, msgs.already_resolved(item))
+    elif reason is not None:
+        _private(respond, outbox_messages.opened(item, "this message"))
+
+
 @submitter_or_admin("edit")
 def on_edit(body, item, client, respond, *, deps: Deps) -> None:
     if item.status not in EDITABLE:
@@ -212,6 +228,7 @@ def register(app, deps: Deps) -> None:
     app.action(ids.DISCARD_ITEM)(bind(on_discard, deps=deps))
     app.action(ids.RETRY_ITEM)(bind(on_retry, deps=deps))
     app.action(ids.EDIT_ITEM)(bind(on_edit, deps=deps))
+    app.action(ids.OPEN_PROMPT)(bind(on_open_prompt, deps=deps))
     app.action(ids.VIEW_BILL)(lambda ack: ack())
     # Choosing a category in the form needs no answer until the form is submitted.
     app.action(ids.ITEM_CATEGORY)(lambda ack: ack())

@@ -19,6 +19,7 @@ from store.leases import LeaseQueries
 from store.lists import ListQueries
 from store.notices import NoticeQueries
 from store.oauth import OAuthQueries
+from store.outbox import OutboxQueries
 from store.schedule import ScheduleQueries
 from store.secrets import Cipher, SecretKeyError, load_cipher
 from store.sync_runs import SyncRun, SyncRunQueries
@@ -50,6 +51,7 @@ class Store(
     NoticeQueries,
     ScheduleQueries,
     ItemQueries,
+    OutboxQueries,
 ):
     def __init__(self, database: Database, cipher: Cipher, clock: Clock):
         self.database = database

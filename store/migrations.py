@@ -339,3 +339,62 @@ def m007_sync_fidelity(db):
         ALTER TABLE items ADD COLUMN category_account_id TEXT;
         """
     )
+
+
+@MIGRATIONS()
+def m009_outbox(db):
+    # Every message the app means to send is a row here, written with the change that causes
+    # it; a sender delivers the rows in order per lane, paced, and records the outcome.
+    db.executescript(
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            team_id TEXT NOT NULL,
+            method TEXT NOT NULL CHECK (method IN ('chat.postMessage', 'chat.update',
+                'views.publish')),
+            purpose TEXT NOT NULL,
+            lane TEXT NOT NULL,
+            channel TEXT,
+            user_id TEXT,
+            thread_ts TEXT,
+            item_id INTEGER,
+            group_id INTEGER,
+            payload TEXT NOT NULL,
+            fallbacks TEXT NOT NULL DEFAULT '[]',
+            note TEXT,
+            state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'failed',
+                'grouped')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_at TEXT NOT NULL,
+            last_error TEXT,
+            lease_owner TEXT,
+            lease_until TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            ts TEXT
+        );
+        CREATE INDEX outbox_lanes ON outbox (state, lane, id);
+        CREATE INDEX outbox_due ON outbox (state, next_at);
+        CREATE INDEX outbox_item ON outbox (item_id, state);
+        CREATE TABLE outbox_pace (
+            team_id TEXT NOT NULL,
+            key TEXT NOT NULL,
+            not_before TEXT NOT NULL,
+            PRIMARY KEY (team_id, key)
+        );
+        CREATE TABLE message_groups (
+            id INTEGER PRIMARY KEY,
+            team_id TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            ts TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX message_groups_channel ON message_groups (team_id, channel, id);
+        CREATE TABLE message_group_items (
+            item_id INTEGER PRIMARY KEY,
+            group_id INTEGER NOT NULL,
+            opened_at TEXT
+        );
+        CREATE INDEX message_group_items_group ON message_group_items (group_id, item_id);
+        """
+    )

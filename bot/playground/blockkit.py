@@ -50,6 +50,8 @@ EMOJI = {
     "bulb": "💡",
     "eyes": "👀",
     "memo": "📝",
+    "outbox_tray": "📤",
+    "pause_button": "⏸️",
 }
 
 

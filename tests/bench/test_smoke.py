@@ -15,7 +15,7 @@ from bench.report import RESULTS
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-SECTIONS = {"matching", "slack", "sync"}
+SECTIONS = {"matching", "slack", "sync", "outbox"}
 ROWS = (
     "lookup median, 1,000 suppliers",
     "lookup p99, 1,000 suppliers",
@@ -27,6 +27,8 @@ ROWS = (
     "ingest rate (rows stored / wall time)",
     "peak RSS of the syncing process, 2,000 contacts",
     "API requests, incremental sync with nothing changed",
+    "12 items, one channel: time until every item is visible",
+    "12 items, 4 channels: items lost (never visible)",
 )
 
 
@@ -57,7 +59,13 @@ def test_smoke_run_prints_the_table_and_writes_results_where_told(tmp_path):
     assert data["machine"]["nproc"].isdigit()
 
     written = results.read_text()
-    for heading in ("## Machine", "## 1. Supplier matching", "## 2. Slack", "## 3. Sync"):
+    for heading in (
+        "## Machine",
+        "## 1. Supplier matching",
+        "## 2. Slack",
+        "## 3. Sync",
+        "## 4. Slack's pacing",
+    ):
         assert heading in written
     assert "| python |" in written and "| rapidfuzz |" in written
     assert (RESULTS.read_bytes() if RESULTS.exists() else None) == before

@@ -218,6 +218,25 @@ OVERRIDES = {
     ("handlers.messages", "refusal_message", "action"): lambda t: "manage the connection",
     ("handlers.messages", "error_message", "text"): lambda t: "ledgerlink wrote *this*.",
     ("handlers.messages", "section", "text"): lambda t: "ledgerlink wrote *this*.",
+    # The outbox's grouped message lists items; a fallback's note and the "opened" answer are
+    # ledgerlink's own words around a message it built; the App Home counts Slack's errors.
+    ("handlers.outbox_messages", "grouped_prompts", "group"): lambda t: None,
+    ("handlers.outbox_messages", "grouped_prompts", "items"): lambda t: one_of(
+        [build_item(t), build_item(t, id=5, status="published", supplier_display="Other")],
+        [build_item(t, status="discarded", submitted_by=None)],
+    ),
+    ("handlers.outbox_messages", "with_note", "message"): lambda t: {
+        "text": "ledgerlink wrote *this*.",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*Done*"}}],
+    },
+    ("handlers.outbox_messages", "with_note", "note"): lambda t: (
+        "ledgerlink could not post this in <#C1> (channel_not_found)."
+    ),
+    ("handlers.outbox_messages", "opened", "where"): lambda t: "this message",
+    ("handlers.outbox_messages", "home_queue", "summary"): lambda t: one_of(
+        {"waiting": 2, "waiting_reasons": {t: 2}, "failed": 1, "failed_reasons": {t: 1}},
+        {"waiting": 0, "waiting_reasons": {}, "failed": 0, "failed_reasons": {}},
+    ),
 }
 
 

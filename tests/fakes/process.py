@@ -27,6 +27,8 @@ class ServeProcess:
         self.url: str | None = None
 
     def start(self, timeout: float = 20.0) -> ServeProcess:
+        # A restart in the same directory appends to the log: read only this run's lines.
+        seen = len(self.log())
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bot", "serve", "--port", "0", *self.args],
@@ -39,7 +41,7 @@ class ServeProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"ledgerlink serve exited early:\n{self.log()}")
-            found = LISTENING.search(self.log())
+            found = LISTENING.search(self.log()[seen:])
             if found:
                 self.url = found.group(1)
                 if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:

@@ -13,13 +13,20 @@ are validated with `slack_sdk.models`, through the playground's checks (`invalid
 `no_text`; views `invalid_arguments`; a response URL answers 400), and `chat.update` only
 changes a message it posted (`channel_not_found` for a channel it never posted in,
 `message_not_found` for an unknown `ts`). Refused calls are recorded in `calls` like the
-others, with their error in `refused`.
+others, with their error in `refused`. Every call records when it arrived (`Call.at`,
+`time.monotonic()`) and why it was refused, if it was (`Call.refused`).
+
+`FakeSlack(paced=True)` (or `fake.pace()`) paces like Slack: `chat.postMessage` about once a
+second per channel after a small burst, `chat.update` and `views.publish` by their tier per
+workspace; a call over the limit gets HTTP 429 with a `Retry-After` in whole seconds, and a
+call made before that Retry-After has passed is refused again (`early_retries` counts them).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -39,6 +46,37 @@ class Call:
     method: str
     token: str | None
     args: dict
+    at: float = 0.0
+    refused: str | None = None
+
+
+@dataclass
+class Bucket:
+    """A token bucket: `burst` calls at once, refilled at `per_second`."""
+
+    burst: float
+    per_second: float
+    tokens: float = -1.0
+    as_of: float = 0.0
+    blocked_until: float = 0.0
+
+    def take(self, now: float) -> float:
+        """0 if the call may go now, else the seconds Slack would ask it to wait."""
+        if self.tokens < 0 and self.as_of == 0.0:
+            self.tokens, self.as_of = self.burst, now
+        self.tokens = min(self.burst, self.tokens + (now - self.as_of) * self.per_second)
+        self.as_of = now
+        if now < self.blocked_until:
+            return self.blocked_until - now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        wait = (1 - self.tokens) / self.per_second
+        self.blocked_until = now + math.ceil(wait)
+        return wait
+
+
+PACED_METHODS = {"chat.update": (5, 50 / 60), "views.publish": (10, 100 / 60)}
 
 
 @dataclass
@@ -62,8 +100,13 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     responses: list[Call] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (method or key, error)
+    paced: bool = False
+    channel_burst: int = 3  # paced mode: posts a channel takes at once before 1/s
 
     def __post_init__(self):
+        self._buckets: dict[str, Bucket] = {}
+        self.rate_limited = 0  # paced mode: 429s answered
+        self.early_retries = 0  # paced mode: calls made before their Retry-After had passed
         self._lock = threading.RLock()
         self._ts = itertools.count(1)
         self._failures: dict[str, list[dict]] = {}
@@ -142,6 +185,29 @@ class FakeSlack:
             self._holds.setdefault(method, []).append(held)
         return held
 
+    def pace(self, *, channel_burst: int = 3) -> None:
+        """Pace from now on, like Slack (see the module's docstring)."""
+        with self._lock:
+            self.paced, self.channel_burst = True, channel_burst
+
+    def _paced(self, method: str, args: dict) -> int | None:
+        """In paced mode, the Retry-After (whole seconds) for a call over the limit."""
+        if method == "chat.postMessage":
+            key, burst, rate = f"channel:{args.get('channel')}", self.channel_burst, 1.0
+        elif method in PACED_METHODS:
+            key, (burst, rate) = f"method:{method}", PACED_METHODS[method]
+        else:
+            return None
+        bucket = self._buckets.setdefault(key, Bucket(burst, rate))
+        now = time.monotonic()
+        if now < bucket.blocked_until:
+            self.early_retries += 1
+        wait = bucket.take(now)
+        if wait <= 0:
+            return None
+        self.rate_limited += 1
+        return max(1, math.ceil(bucket.blocked_until - now))
+
     # -- inspection ------------------------------------------------------------------------
 
     def assert_nothing_malformed(self) -> None:
@@ -204,12 +270,19 @@ class FakeSlack:
             return
         method = path[len("/api/") :]
         with self._lock:
-            self.calls.append(Call(method, token, args))
+            call = Call(method, token, args, at=time.monotonic())
+            self.calls.append(call)
             failure = (
                 (self._failures.get(method) or [None]).pop(0)
                 if self._failures.get(method)
                 else None
             )
+            if failure is None and self.paced and token in self.tokens:
+                retry_after = self._paced(method, args)
+                if retry_after is not None:
+                    failure = {"error": "ratelimited", "status": 429, "retry_after": retry_after}
+            if failure:
+                call.refused = failure["error"] or f"HTTP {failure['status']}"
             held = self._holds[method].pop(0) if self._holds.get(method) else None
         if held is not None:
             held.hit.set()
@@ -222,6 +295,7 @@ class FakeSlack:
         answer = self._answer(method, token, args)
         if not answer["ok"]:
             with self._lock:
+                call.refused = answer["error"]
                 self.refused.append((method, answer["error"]))
         self._reply(request, 200, answer)
 

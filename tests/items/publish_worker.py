@@ -11,6 +11,7 @@ usage: publish_worker.py DB_PATH SECRET_KEY ITEM_ID BARRIER_DIR
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from dataclasses import dataclass, field
 
@@ -46,8 +47,11 @@ class SilentNotifier:
     def post(self, team_id, channel, message, *, thread_ts=None):
         return "1.0001"
 
-    def update(self, team_id, channel, ts, message):
-        return True
+    def show_item(self, item, message, *, prompt=False):
+        return None
+
+    def transaction(self):
+        return contextlib.nullcontext()
 
     def tell_admins(self, team_id, connection, message):
         return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from cryptography.fernet import Fernet
 
@@ -27,9 +29,11 @@ class RecordingNotifier:
         self.posts.append((channel, message["text"]))
         return f"1.{len(self.posts)}"
 
-    def update(self, team_id, channel, ts, message):
-        self.posts.append((channel, message["text"]))
-        return True
+    def show_item(self, item, message, *, prompt=False):
+        self.posts.append((item.channel_id, message["text"]))
+
+    def transaction(self):
+        return contextlib.nullcontext()
 
     def tell_admins(self, team_id, connection, message):
         self.posts.append(("admins", message["text"]))

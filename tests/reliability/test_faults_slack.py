@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.conftest import STAFF
-from tests.reliability.stack import blocks_of
+from tests.reliability.stack import blocks_of, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -34,13 +34,14 @@ def stored(stack, item_id: int) -> tuple:
     ("status", "retry_after"), [(429, 1), (500, None), (503, None)], ids=["429", "500", "503"]
 )
 def test_rate_limit_and_server_errors_are_retried(stack, status, retry_after):
-    """A 429 with Retry-After, or a 5xx, on the prompt's chat.postMessage is retried: the
-    prompt is posted once and the item waits for its answer."""
+    """A 429 with Retry-After, or a 5xx, on the prompt's chat.postMessage is retried by the
+    outbox: the prompt is posted once and the item waits for its answer."""
     stack.slack.fail_next(
         "chat.postMessage", status=status, error="ratelimited", retry_after=retry_after
     )
     item = stack.post_item(supplier=f"Slack Flake {status}", submitted_by=STAFF).json()
     assert item["status"] == "needs_supplier"
+    wait_until(lambda: stored(stack, item["id"])[4], "the prompt's ts to be recorded")
     assert len(prompts_for(stack, item["id"])) == 2  # the failure, then the retry
     status_now, _, _, channel, ts = stored(stack, item["id"])
     assert (status_now, channel) == ("needs_supplier", "C0001") and ts
@@ -53,6 +54,7 @@ def test_missing_channel_falls_back_and_is_reported(stack, error):
     stack.slack.fail_next("chat.postMessage", error=error)
     item = stack.post_item(supplier=f"Lost Channel {error}", channel="CGONE0001").json()
     assert item["status"] == "needs_supplier"
+    wait_until(lambda: stored(stack, item["id"])[4], "the fallback prompt's ts to be recorded")
     tried = [call.args["channel"] for call in prompts_for(stack, item["id"])]
     assert tried == ["CGONE0001", "C0001"]
     assert stored(stack, item["id"])[3] == "C0001"
@@ -69,6 +71,12 @@ def test_revoked_slack_token_keeps_the_item_and_reposts_later(stack):
     response = stack.post_item(supplier="Token Trouble Traders", total="77.70")
     assert response.status_code == 201
     item = response.json()
+    wait_until(
+        lambda: any(
+            "invalid_auth" in (event["detail"] or "") for event in stack.item(item["id"])["history"]
+        ),
+        "the refused post in the item's history",
+    )
     assert len(prompts_for(stack, item["id"])) == 1
     status, supplier, total, channel, ts = stored(stack, item["id"])
     assert (status, supplier, total, channel, ts) == (
@@ -92,12 +100,15 @@ def test_reminder_rate_limited_is_retried(stack):
     """A prompt reminder that meets a 429 is retried with the same message and delivered in
     the prompt's thread; the item keeps waiting for its answer."""
     item = stack.post_item(supplier="Reminder Rate Ltd", submitted_by=STAFF).json()
-    assert prompts_for(stack, item["id"])
+    wait_until(lambda: stored(stack, item["id"])[4], "the prompt")
     before = len(stack.slack.calls_to("chat.postMessage"))
     stack.slack.fail_next("chat.postMessage", status=429, error="ratelimited", retry_after=1)
     stack.tick(datetime.now(UTC) + timedelta(hours=25))
     posted = stack.slack.calls_to("chat.postMessage")[before:]
-    assert posted[0].args == posted[1].args  # the rate-limited call, then its retry
+    [refused] = [call for call in posted if call.refused]
+    retried = [c for c in posted if c.args == refused.args and c.at > refused.at]
+    assert len(retried) == 1 and not retried[0].refused  # the same message, once more
+    assert retried[0].at - refused.at >= 1.0  # not before its Retry-After
     assert [
         call
         for call in posted

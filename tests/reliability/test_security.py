@@ -43,6 +43,7 @@ OPEN_TO_EVERYONE = {
     ids.USE_SUPPLIER: "answers a prompt",
     ids.MORE_SUPPLIERS: "answers a prompt",
     ids.SEARCH_SUPPLIERS: "answers a prompt",
+    ids.OPEN_PROMPT: "shows a grouped item's prompt, which anyone may answer",
     ids.OPEN_SETTINGS: "read-only for non-admins (checked below)",
     ids.CONNECT_LINK: "a link button: nothing acts",
     ids.VIEW_BILL: "a link button: nothing acts",

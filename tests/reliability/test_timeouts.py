@@ -7,6 +7,7 @@ socket or from this transport, so what is proven here holds for the server end t
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from datetime import timedelta
 
@@ -53,16 +54,15 @@ class Posted:
     def __init__(self):
         self.messages: list[str] = []
 
-    def try_post(self, team_id, channel, message, *, thread_ts=None):
+    def post(self, team_id, channel, message, *, thread_ts=None, fallback_user=None):
         self.messages.append(message["text"])
-        return f"1.{len(self.messages)}", None
+        return len(self.messages)
 
-    def post(self, *args, **kwargs):
-        return self.try_post(*args, **kwargs)[0]
-
-    def update(self, team_id, channel, ts, message):
+    def show_item(self, item, message, *, prompt=False):
         self.messages.append(message["text"])
-        return True
+
+    def transaction(self):
+        return contextlib.nullcontext()
 
     def direct(self, team_id, user_id, message):
         return self.post(team_id, user_id, message)

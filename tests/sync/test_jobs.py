@@ -230,16 +230,21 @@ def test_a_reconnect_starts_a_new_reminder_cycle(deps, connection, clock, fake_s
 
 
 def test_a_reminder_that_could_not_be_delivered_is_retried(deps, connection, clock, fake_slack):
-    """When Slack refuses both the post and the DM, the reminder is retried later, once."""
+    """When Slack refuses the channel for good and rate-limits the DM, the reminder is queued
+    once; the outbox retries the DM until it is delivered, and the job never sends it again."""
     job = ExpiryReminderJob(deps)
     moment = connection.expires_at - timedelta(days=30)
     fake_slack.fail_next("chat.postMessage", error="channel_not_found")
     fake_slack.fail_next("conversations.open", error="ratelimited")
-    assert at(clock, job, moment) == 0
-    assert at(clock, job, moment + timedelta(minutes=4)) == 0
-    assert at(clock, job, moment + timedelta(minutes=5)) == 1
+    assert at(clock, job, moment) == 1
+    assert texts(fake_slack, "DADMIN") == []
+    clock.set(moment + timedelta(seconds=1))
+    assert deps.outbox.drain() == 1
+    assert len(texts(fake_slack, "DADMIN")) == 1
     assert at(clock, job, moment + timedelta(hours=1)) == 0
-    assert len(texts(fake_slack)) == 2  # the refused post, then the retry
+    assert deps.outbox.drain() == 0
+    assert len(texts(fake_slack)) == 1  # the refused post, never tried again
+    assert len(texts(fake_slack, "DADMIN")) == 1
 
 
 def test_a_notice_is_claimed_once_and_again_only_for_a_due_retry(store, connection, clock):
