@@ -266,7 +266,11 @@ def test_home_tab_settings_search_and_a_staff_member(demo, browser, artifacts):
     # Sam, a staff member, is refused connecting and sees the read-only Home tab.
     Select(browser.find_element(By.ID, "user-switch")).select_by_visible_text("Sam Staff (staff)")
     page.wait(lambda d: "admins" in d.find_element(By.ID, "messages").text, "Sam's Home tab")
-    browser.find_element(By.CSS_SELECTOR, '[data-place="C0ACCOUNTS0"]').click()
+    # The sidebar re-renders after the user switch: click through the stale-tolerant wait.
+    page.wait(
+        lambda d: d.find_element(By.CSS_SELECTOR, '[data-place="C0ACCOUNTS0"]').click() or True,
+        "the #accounts channel",
+    )
     page.type("/integrations disconnect")
     page.message_with("Sorry, only ledgerlink admins can disconnect")
     page.shot("staff-refused")
