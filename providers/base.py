@@ -193,6 +193,20 @@ class Capabilities:
     refresh_token_idle_days: int
 
 
+def supplier_name(name: str) -> str:
+    """A new supplier's name as every provider sends it: whitespace collapsed, never empty."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationFailed(["a supplier needs a name"])
+    return name
+
+
+def require_lines(bill: Bill) -> None:
+    """No provider accepts a bill without lines; say so before asking one."""
+    if not bill.lines:
+        raise ValidationFailed(["a bill needs at least one line"])
+
+
 # ---------------------------------------------------------------------------------------------
 # Protocols
 

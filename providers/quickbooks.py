@@ -69,6 +69,8 @@ from providers.base import (
     TokenSet,
     TokenStore,
     ValidationFailed,
+    require_lines,
+    supplier_name,
     tracking_record,
 )
 from providers.clock import Clock
@@ -461,9 +463,7 @@ class QuickBooksSession:
     # -- suppliers ----------------------------------------------------------------------------
 
     def create_supplier(self, name: str, *, idempotency_key: str) -> Record:
-        name = " ".join(name.split())
-        if not name:
-            raise ValidationFailed(["a supplier needs a name"])
+        name = supplier_name(name)
         response = self._post("vendor", {"DisplayName": name}, idempotency_key)
         if not response.is_success:
             faults = qbo_faults(response)
@@ -490,8 +490,7 @@ class QuickBooksSession:
     # -- bills --------------------------------------------------------------------------------
 
     def create_bill(self, bill: Bill, *, idempotency_key: str) -> PublishedBill:
-        if not bill.lines:
-            raise ValidationFailed(["a bill needs at least one line"])
+        require_lines(bill)
         us = self._country() == US
         taxed = any(line.tax_code for line in bill.lines)
         lines, departments = [], set()

@@ -48,6 +48,8 @@ from providers.base import (
     TokenSet,
     TokenStore,
     ValidationFailed,
+    require_lines,
+    supplier_name,
     tracking_record,
 )
 from providers.clock import Clock
@@ -244,9 +246,7 @@ class SandboxSession:
     # -- suppliers ----------------------------------------------------------------------------
 
     def create_supplier(self, name: str, *, idempotency_key: str) -> Record:
-        name = " ".join(name.split())
-        if not name:
-            raise ValidationFailed(["a supplier needs a name"])
+        name = supplier_name(name)
         response = self._api.request(
             "POST",
             f"{self._base_url}/contacts",
@@ -266,8 +266,7 @@ class SandboxSession:
     # -- bills --------------------------------------------------------------------------------
 
     def create_bill(self, bill: Bill, *, idempotency_key: str) -> PublishedBill:
-        if not bill.lines:
-            raise ValidationFailed(["a bill needs at least one line"])
+        require_lines(bill)
         body: dict[str, Any] = {
             "ContactID": bill.supplier_id,
             "Date": bill.date.isoformat(),

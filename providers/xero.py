@@ -62,6 +62,8 @@ from providers.base import (
     TokenStore,
     TrackingRef,
     ValidationFailed,
+    require_lines,
+    supplier_name,
     tracking_record,
 )
 from providers.clock import Clock
@@ -408,9 +410,7 @@ class XeroSession:
     # -- suppliers ----------------------------------------------------------------------------
 
     def create_supplier(self, name: str, *, idempotency_key: str) -> Record:
-        name = " ".join(name.split())
-        if not name:
-            raise ValidationFailed(["a supplier needs a name"])
+        name = supplier_name(name)
         response = self._api.request(
             "PUT",
             self._url("Contacts"),
@@ -444,8 +444,7 @@ class XeroSession:
     # -- bills --------------------------------------------------------------------------------
 
     def create_bill(self, bill: Bill, *, idempotency_key: str) -> PublishedBill:
-        if not bill.lines:
-            raise ValidationFailed(["a bill needs at least one line"])
+        require_lines(bill)
         names = self._tracking_names(bill)
         invoice: dict[str, Any] = {
             "Type": "ACCPAY",
