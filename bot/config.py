@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from providers.quickbooks import DEFAULT_TOKEN_URL
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_XERO_SCOPES = "offline_access accounting.settings accounting.contacts accounting.invoices"
 QBO_API_URLS = {
@@ -94,7 +96,7 @@ class Config:
     qbo_environment: str = "production"
     qbo_api_url: str = QBO_API_URLS["production"]
     qbo_auth_url: str = "https://appcenter.intuit.com/connect/oauth2"
-    qbo_token_url: str = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
+    qbo_token_url: str = DEFAULT_TOKEN_URL
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Config:

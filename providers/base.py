@@ -193,6 +193,20 @@ class Capabilities:
     refresh_token_idle_days: int
 
 
+def supplier_name(name: str) -> str:
+    """A new supplier's name as every provider sends it: whitespace collapsed, never empty."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationFailed(["a supplier needs a name"])
+    return name
+
+
+def require_lines(bill: Bill) -> None:
+    """No provider accepts a bill without lines; say so before asking one."""
+    if not bill.lines:
+        raise ValidationFailed(["a bill needs at least one line"])
+
+
 # ---------------------------------------------------------------------------------------------
 # Protocols
 
@@ -224,6 +238,56 @@ class ProviderSession(Protocol):
     def create_supplier(self, name: str, *, idempotency_key: str) -> Record: ...
 
     def create_bill(self, bill: Bill, *, idempotency_key: str) -> PublishedBill: ...
+
+
+class ClientCredentials(Protocol):
+    """ledgerlink's client registration with one provider."""
+
+    @property
+    def client_id(self) -> str: ...
+
+    @property
+    def client_secret(self) -> str: ...
+
+
+class ProviderConfig(Protocol):
+    """The settings the providers read. They are passed in (the composition root hands over
+    `bot.config.Config`, which has these fields), so providers/ never imports bot/."""
+
+    @property
+    def public_url(self) -> str:
+        """ledgerlink's own base URL; OAuth callbacks are `{public_url}/oauth/<name>/callback`."""
+        ...
+
+    @property
+    def xero(self) -> ClientCredentials | None: ...
+
+    @property
+    def xero_login_url(self) -> str: ...
+
+    @property
+    def xero_identity_url(self) -> str: ...
+
+    @property
+    def xero_api_url(self) -> str: ...
+
+    @property
+    def xero_scopes(self) -> str: ...
+
+    @property
+    def quickbooks(self) -> ClientCredentials | None: ...
+
+    @property
+    def qbo_environment(self) -> str: ...
+
+    @property
+    def qbo_api_url(self) -> str: ...
+
+    @property
+    def qbo_auth_url(self) -> str: ...
+
+    @property
+    def qbo_token_url(self) -> str: ...
 
 
 class Provider(Protocol):

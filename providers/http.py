@@ -37,7 +37,6 @@ import orjson
 from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.client import OAuth2Client as _ProtocolClient
 
-from bot.clock import Clock
 from providers.base import (
     ConnectionExpired,
     ProviderError,
@@ -47,6 +46,7 @@ from providers.base import (
     TokenStore,
     ValidationFailed,
 )
+from providers.clock import Clock
 
 log = logging.getLogger("ledgerlink.providers")
 

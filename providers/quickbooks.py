@@ -53,8 +53,6 @@ from typing import Any
 
 import httpx
 
-from bot.clock import Clock
-from bot.config import Config
 from providers.base import (
     Bill,
     Capabilities,
@@ -63,6 +61,7 @@ from providers.base import (
     Grant,
     ListFetch,
     ListKind,
+    ProviderConfig,
     ProviderError,
     PublishedBill,
     Record,
@@ -70,15 +69,16 @@ from providers.base import (
     TokenSet,
     TokenStore,
     ValidationFailed,
+    require_lines,
+    supplier_name,
     tracking_record,
 )
+from providers.clock import Clock
+from providers.grant import OAuthProvider
 from providers.http import (
     ApiSession,
-    OAuthClient,
     OAuthSettings,
     RateLimit,
-    RateLimiter,
-    Retrier,
     Throttle,
     Timing,
     idempotency_key,
@@ -92,6 +92,7 @@ log = logging.getLogger("ledgerlink.providers")
 
 SERVICE = "QuickBooks"
 SCOPE = "com.intuit.quickbooks.accounting"
+DEFAULT_TOKEN_URL = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
 DEFAULT_REVOKE_URL = "https://developer.api.intuit.com/v2/oauth2/tokens/revoke"
 APP_URLS = {
     "production": "https://app.qbo.intuit.com",
@@ -257,13 +258,13 @@ def _parse_time(value: Any) -> datetime | None:
 # The provider
 
 
-class QuickBooksProvider:
+class QuickBooksProvider(OAuthProvider):
     name = "quickbooks"
     display_name = SERVICE
 
     def __init__(
         self,
-        config: Config,
+        config: ProviderConfig,
         *,
         http_client: httpx.Client,
         clock: Clock,
@@ -275,15 +276,10 @@ class QuickBooksProvider:
             raise ValueError("QuickBooks is not configured (QBO_CLIENT_ID, QBO_CLIENT_SECRET)")
         self.capabilities = dataclasses.replace(CAPABILITIES, pkce=pkce)
         self._config = config
-        self._http = http_client
-        self._clock = clock
         self._revoke_url = revoke_url
-        self._timing = timing or Timing()
-        self._retrier = Retrier(SERVICE, self._timing, qbo_throttle)
-        self._limiter = RateLimiter(RATE_LIMIT, self._timing)
         self._app_url = APP_URLS.get(config.qbo_environment, APP_URLS["production"])
         self._countries: dict[str, str] = {}  # realm -> CompanyInfo.Country, read once
-        self.oauth = OAuthClient(
+        self._connect(
             OAuthSettings(
                 service=SERVICE,
                 client_id=config.quickbooks.client_id,
@@ -296,26 +292,19 @@ class QuickBooksProvider:
                 token_headers={"x-include-refresh-token-hard-expires-in": "true"},
             ),
             http_client=http_client,
-            retrier=self._retrier,
             clock=clock,
+            timing=timing,
+            throttle=qbo_throttle,
+            rate_limit=RATE_LIMIT,
             refresh_lifetime=_refresh_lifetime,
         )
 
-    def __repr__(self) -> str:
-        return "<QuickBooksProvider>"
-
     # -- the grant ----------------------------------------------------------------------------
-
-    def authorize_url(self, state: str, *, code_verifier: str | None) -> str:
-        return self.oauth.authorize_url(state, code_verifier)
 
     def exchange_code(
         self, code: str, *, code_verifier: str | None, callback_params: Mapping[str, str]
     ) -> Grant:
-        if callback_params.get("error"):
-            raise ValidationFailed(
-                [f"QuickBooks did not authorize the connection ({callback_params['error']})"]
-            )
+        self._refuse_denied(callback_params)
         realm_id = callback_params.get("realmId")
         if not realm_id:
             raise ValidationFailed(
@@ -329,24 +318,16 @@ class QuickBooksProvider:
         so without a realm id there is nothing to list."""
         if not realm_id:
             return ()
-        response = self._retrier.send(
-            lambda: self._http.get(
-                f"{self._config.qbo_api_url}/v3/company/{realm_id}/companyinfo/{realm_id}",
-                params={"minorversion": MINOR_VERSION},
-                headers={
-                    "Authorization": f"Bearer {tokens.access_token}",
-                    "Accept": "application/json",
-                },
-            )
+        company = self._bearer_get(
+            f"{self._config.qbo_api_url}/v3/company/{realm_id}/companyinfo/{realm_id}",
+            tokens,
+            error=qbo_error,
+            params={"minorversion": MINOR_VERSION},
+            read=read_object,
         )
-        if not response.is_success:
-            raise qbo_error(response)
-        info = read_object(response, SERVICE).get("CompanyInfo") or {}
+        info = company.get("CompanyInfo") or {}
         name = info.get("CompanyName") or info.get("LegalName") or realm_id
         return (Tenant(id=realm_id, name=name),)
-
-    def refresh(self, tokens: TokenSet) -> TokenSet:
-        return self.oauth.refresh(tokens)
 
     def revoke(self, tokens: TokenSet) -> None:
         """Only a 200 counts as revoked: Intuit answers 400 when a revocation fails, so unlike
@@ -366,18 +347,8 @@ class QuickBooksProvider:
             )
 
     def session(self, tenant_id: str, tokens: TokenStore) -> QuickBooksSession:
-        api = ApiSession(
-            service=SERVICE,
-            http_client=self._http,
-            tokens=tokens,
-            refresh=self.refresh,
-            clock=self._clock,
-            limiter=self._limiter.for_tenant(tenant_id),
-            retrier=self._retrier,
-            headers={"Accept": "application/json"},
-        )
         return QuickBooksSession(
-            api,
+            self._api_session(tenant_id, tokens, {}),
             base_url=f"{self._config.qbo_api_url}/v3/company/{tenant_id}",
             clock=self._clock,
             app_url=self._app_url,
@@ -492,9 +463,7 @@ class QuickBooksSession:
     # -- suppliers ----------------------------------------------------------------------------
 
     def create_supplier(self, name: str, *, idempotency_key: str) -> Record:
-        name = " ".join(name.split())
-        if not name:
-            raise ValidationFailed(["a supplier needs a name"])
+        name = supplier_name(name)
         response = self._post("vendor", {"DisplayName": name}, idempotency_key)
         if not response.is_success:
             faults = qbo_faults(response)
@@ -521,8 +490,7 @@ class QuickBooksSession:
     # -- bills --------------------------------------------------------------------------------
 
     def create_bill(self, bill: Bill, *, idempotency_key: str) -> PublishedBill:
-        if not bill.lines:
-            raise ValidationFailed(["a bill needs at least one line"])
+        require_lines(bill)
         us = self._country() == US
         taxed = any(line.tax_code for line in bill.lines)
         lines, departments = [], set()

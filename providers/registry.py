@@ -6,17 +6,16 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bot.clock import Clock
-from bot.config import Config
-from providers.base import Provider
+from providers.base import Provider, ProviderConfig
+from providers.clock import Clock
 from providers.http import Timing
-from providers.quickbooks import DEFAULT_REVOKE_URL, QuickBooksProvider
+from providers.quickbooks import DEFAULT_REVOKE_URL, DEFAULT_TOKEN_URL, QuickBooksProvider
 from providers.sandbox import SandboxProvider, SandboxSettings
 from providers.xero import XeroProvider
 
 
 def build_providers(
-    config: Config,
+    config: ProviderConfig,
     *,
     http_client: httpx.Client,
     clock: Clock,
@@ -50,10 +49,10 @@ def build_providers(
     return providers
 
 
-def quickbooks_revoke_url(config: Config) -> str:
+def quickbooks_revoke_url(config: ProviderConfig) -> str:
     """Intuit's revocation endpoint, or the same path on the host QBO_TOKEN_URL points at
     when it was changed (a proxy or a test double serving Intuit's whole OAuth surface)."""
-    if config.qbo_token_url == Config.qbo_token_url:
+    if config.qbo_token_url == DEFAULT_TOKEN_URL:
         return DEFAULT_REVOKE_URL
     parts = urlsplit(config.qbo_token_url)
     return f"{parts.scheme}://{parts.netloc}/v2/oauth2/tokens/revoke"

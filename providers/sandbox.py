@@ -32,17 +32,15 @@ from typing import Any
 
 import httpx
 
-from bot.clock import Clock
-from bot.config import Config
 from providers.base import (
     Bill,
     BillLine,
     Capabilities,
     ConnectionExpired,
     DuplicateName,
-    Grant,
     ListFetch,
     ListKind,
+    ProviderConfig,
     ProviderError,
     PublishedBill,
     Record,
@@ -50,19 +48,19 @@ from providers.base import (
     TokenSet,
     TokenStore,
     ValidationFailed,
+    require_lines,
+    supplier_name,
     tracking_record,
 )
+from providers.clock import Clock
+from providers.grant import OAuthProvider
 from providers.http import (
     ApiSession,
-    OAuthClient,
     OAuthSettings,
     RateLimit,
-    RateLimiter,
-    Retrier,
     Throttle,
     Timing,
     idempotency_key,
-    read_json,
     read_object,
     retry_after_seconds,
 )
@@ -132,14 +130,14 @@ def _when(value: Any) -> datetime | None:
         return None
 
 
-class SandboxProvider:
+class SandboxProvider(OAuthProvider):
     name = "sandbox"
     display_name = SERVICE
     capabilities = CAPABILITIES
 
     def __init__(
         self,
-        config: Config,
+        config: ProviderConfig,
         settings: SandboxSettings,
         *,
         http_client: httpx.Client,
@@ -148,12 +146,7 @@ class SandboxProvider:
     ):
         self._settings = settings
         self._base = settings.url.rstrip("/")
-        self._http = http_client
-        self._clock = clock
-        self._timing = timing or Timing()
-        self._retrier = Retrier(SERVICE, self._timing, sandbox_throttle)
-        self._limiter = RateLimiter(RATE_LIMIT, self._timing)
-        self.oauth = OAuthClient(
+        self._connect(
             OAuthSettings(
                 service=SERVICE,
                 client_id=settings.client_id,
@@ -165,39 +158,17 @@ class SandboxProvider:
                 pkce=True,
             ),
             http_client=http_client,
-            retrier=self._retrier,
             clock=clock,
+            timing=timing,
+            throttle=sandbox_throttle,
+            rate_limit=RATE_LIMIT,
             refresh_lifetime=_refresh_lifetime,
         )
 
-    def __repr__(self) -> str:
-        return "<SandboxProvider>"
-
     # -- the grant ----------------------------------------------------------------------------
 
-    def authorize_url(self, state: str, *, code_verifier: str | None) -> str:
-        return self.oauth.authorize_url(state, code_verifier)
-
-    def exchange_code(
-        self, code: str, *, code_verifier: str | None, callback_params: Mapping[str, str]
-    ) -> Grant:
-        if callback_params.get("error"):
-            raise ValidationFailed(
-                [f"{SERVICE} did not authorize the connection ({callback_params['error']})"]
-            )
-        tokens = self.oauth.exchange_code(code, code_verifier)
-        return Grant(tokens=tokens, tenants=self.list_tenants(tokens))
-
     def list_tenants(self, tokens: TokenSet) -> tuple[Tenant, ...]:
-        response = self._retrier.send(
-            lambda: self._http.get(
-                f"{self._base}/api/connections",
-                headers={"Authorization": f"Bearer {tokens.access_token}"},
-            )
-        )
-        if not response.is_success:
-            raise sandbox_error(response)
-        orgs = read_json(response, SERVICE)
+        orgs = self._bearer_get(f"{self._base}/api/connections", tokens, error=sandbox_error)
         if not isinstance(orgs, list):
             raise ValidationFailed([f"{SERVICE} sent an unexpected list of organisations"])
         return tuple(
@@ -206,25 +177,15 @@ class SandboxProvider:
             if isinstance(org, dict) and org.get("OrgID")
         )
 
-    def refresh(self, tokens: TokenSet) -> TokenSet:
-        return self.oauth.refresh(tokens)
-
     def revoke(self, tokens: TokenSet) -> None:
         """Revoke the refresh token: Sandbox Books ends the whole grant."""
         self.oauth.revoke(f"{self._base}/oauth/revoke", tokens.refresh_token)
 
     def session(self, tenant_id: str, tokens: TokenStore) -> SandboxSession:
-        api = ApiSession(
-            service=SERVICE,
-            http_client=self._http,
-            tokens=tokens,
-            refresh=self.refresh,
-            clock=self._clock,
-            limiter=self._limiter.for_tenant(tenant_id),
-            retrier=self._retrier,
-            headers={"Accept": "application/json"},
+        return SandboxSession(
+            self._api_session(tenant_id, tokens, {}),
+            base_url=f"{self._base}/api/orgs/{tenant_id}",
         )
-        return SandboxSession(api, base_url=f"{self._base}/api/orgs/{tenant_id}")
 
 
 def _refresh_lifetime(data: Mapping[str, Any]) -> timedelta:
@@ -285,9 +246,7 @@ class SandboxSession:
     # -- suppliers ----------------------------------------------------------------------------
 
     def create_supplier(self, name: str, *, idempotency_key: str) -> Record:
-        name = " ".join(name.split())
-        if not name:
-            raise ValidationFailed(["a supplier needs a name"])
+        name = supplier_name(name)
         response = self._api.request(
             "POST",
             f"{self._base_url}/contacts",
@@ -307,8 +266,7 @@ class SandboxSession:
     # -- bills --------------------------------------------------------------------------------
 
     def create_bill(self, bill: Bill, *, idempotency_key: str) -> PublishedBill:
-        if not bill.lines:
-            raise ValidationFailed(["a bill needs at least one line"])
+        require_lines(bill)
         body: dict[str, Any] = {
             "ContactID": bill.supplier_id,
             "Date": bill.date.isoformat(),

@@ -45,17 +45,15 @@ from typing import Any
 
 import httpx
 
-from bot.clock import Clock
-from bot.config import Config
 from providers.base import (
     Bill,
     BillLine,
     Capabilities,
     ConnectionExpired,
     DuplicateName,
-    Grant,
     ListFetch,
     ListKind,
+    ProviderConfig,
     ProviderError,
     PublishedBill,
     Record,
@@ -64,21 +62,21 @@ from providers.base import (
     TokenStore,
     TrackingRef,
     ValidationFailed,
+    require_lines,
+    supplier_name,
     tracking_record,
 )
+from providers.clock import Clock
+from providers.grant import OAuthProvider
 from providers.http import (
     ApiSession,
-    OAuthClient,
     OAuthSettings,
     RateLimit,
-    RateLimiter,
-    Retrier,
     Throttle,
     Timing,
     idempotency_key,
     make_cursor,
     parse_cursor,
-    read_json,
     read_object,
     retry_after_seconds,
 )
@@ -204,14 +202,14 @@ def _is_duplicate_name(messages: list[str]) -> bool:
     return "already assigned to another contact" in text or "must be unique" in text
 
 
-class XeroProvider:
+class XeroProvider(OAuthProvider):
     name = "xero"
     display_name = SERVICE
     capabilities = CAPABILITIES
 
     def __init__(
         self,
-        config: Config,
+        config: ProviderConfig,
         *,
         http_client: httpx.Client,
         clock: Clock,
@@ -220,12 +218,7 @@ class XeroProvider:
         if config.xero is None:
             raise ValueError("Xero is not configured (XERO_CLIENT_ID, XERO_CLIENT_SECRET)")
         self._config = config
-        self._http = http_client
-        self._clock = clock
-        self._timing = timing or Timing()
-        self._retrier = Retrier(SERVICE, self._timing, xero_throttle)
-        self._limiter = RateLimiter(RATE_LIMIT, self._timing)
-        self.oauth = OAuthClient(
+        self._connect(
             OAuthSettings(
                 service=SERVICE,
                 client_id=config.xero.client_id,
@@ -237,43 +230,20 @@ class XeroProvider:
                 pkce=True,
             ),
             http_client=http_client,
-            retrier=self._retrier,
             clock=clock,
+            timing=timing,
+            throttle=xero_throttle,
+            rate_limit=RATE_LIMIT,
             refresh_lifetime=lambda _data: REFRESH_TOKEN_LIFETIME,
         )
 
-    def __repr__(self) -> str:
-        return "<XeroProvider>"
-
     # -- the grant ----------------------------------------------------------------------------
-
-    def authorize_url(self, state: str, *, code_verifier: str | None) -> str:
-        return self.oauth.authorize_url(state, code_verifier)
-
-    def exchange_code(
-        self, code: str, *, code_verifier: str | None, callback_params: Mapping[str, str]
-    ) -> Grant:
-        if callback_params.get("error"):
-            raise ValidationFailed(
-                [f"Xero did not authorize the connection ({callback_params['error']})"]
-            )
-        tokens = self.oauth.exchange_code(code, code_verifier)
-        return Grant(tokens=tokens, tenants=self.list_tenants(tokens))
 
     def list_tenants(self, tokens: TokenSet) -> tuple[Tenant, ...]:
         """The organisations the grant reaches (`tenantType` ORGANISATION; not practices)."""
-        response = self._retrier.send(
-            lambda: self._http.get(
-                f"{self._config.xero_api_url}/connections",
-                headers={
-                    "Authorization": f"Bearer {tokens.access_token}",
-                    "Accept": "application/json",
-                },
-            )
+        connections = self._bearer_get(
+            f"{self._config.xero_api_url}/connections", tokens, error=xero_error
         )
-        if not response.is_success:
-            raise xero_error(response)
-        connections = read_json(response, SERVICE)
         if not isinstance(connections, list):
             raise ValidationFailed(["Xero sent an unexpected list of organisations"])
         return tuple(
@@ -284,9 +254,6 @@ class XeroProvider:
             and item.get("tenantId")
         )
 
-    def refresh(self, tokens: TokenSet) -> TokenSet:
-        return self.oauth.refresh(tokens)
-
     def revoke(self, tokens: TokenSet) -> None:
         """Revoke the refresh token: Xero removes every connection this grant made."""
         self.oauth.revoke(
@@ -294,16 +261,7 @@ class XeroProvider:
         )
 
     def session(self, tenant_id: str, tokens: TokenStore) -> XeroSession:
-        api = ApiSession(
-            service=SERVICE,
-            http_client=self._http,
-            tokens=tokens,
-            refresh=self.refresh,
-            clock=self._clock,
-            limiter=self._limiter.for_tenant(tenant_id),
-            retrier=self._retrier,
-            headers={"xero-tenant-id": tenant_id, "Accept": "application/json"},
-        )
+        api = self._api_session(tenant_id, tokens, {"xero-tenant-id": tenant_id})
         return XeroSession(
             api, base_url=f"{self._config.xero_api_url}/api.xro/2.0", clock=self._clock
         )
@@ -452,9 +410,7 @@ class XeroSession:
     # -- suppliers ----------------------------------------------------------------------------
 
     def create_supplier(self, name: str, *, idempotency_key: str) -> Record:
-        name = " ".join(name.split())
-        if not name:
-            raise ValidationFailed(["a supplier needs a name"])
+        name = supplier_name(name)
         response = self._api.request(
             "PUT",
             self._url("Contacts"),
@@ -488,8 +444,7 @@ class XeroSession:
     # -- bills --------------------------------------------------------------------------------
 
     def create_bill(self, bill: Bill, *, idempotency_key: str) -> PublishedBill:
-        if not bill.lines:
-            raise ValidationFailed(["a bill needs at least one line"])
+        require_lines(bill)
         names = self._tracking_names(bill)
         invoice: dict[str, Any] = {
             "Type": "ACCPAY",

@@ -7,7 +7,7 @@ what they own (one mixin module each); a PostgreSQL backend would implement the 
 
 from __future__ import annotations
 
-from bot.clock import Clock, SystemClock
+from providers.clock import Clock, SystemClock
 from store import migrations
 from store.admins import AdminQueries
 from store.api_tokens import ApiToken, ApiTokenQueries

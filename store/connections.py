@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from providers.base import ProviderUnavailable, TokenSet
+from store.sql import assignments, from_row, insert
 from store.timeutil import iso, parse
 
 REFRESH_LOCK_SECONDS = 60
@@ -41,20 +42,12 @@ class Connection:
 
     @classmethod
     def from_row(cls, row: dict) -> Connection:
-        return cls(
-            id=row["id"],
-            team_id=row["team_id"],
-            provider=row["provider"],
-            tenant_id=row["tenant_id"],
-            tenant_name=row["tenant_name"],
-            status=row["status"],
-            status_reason=row["status_reason"],
-            connected_by=row["connected_by"],
+        return from_row(
+            cls,
+            row,
             connected_at=parse(row["connected_at"]),
             expires_at=parse(row["expires_at"]),
-            channel_id=row["channel_id"],
             refresh_expires_at=parse(row["refresh_expires_at"]),
-            disconnected_by=row["disconnected_by"],
             disconnected_at=parse(row["disconnected_at"]),
         )
 
@@ -73,25 +66,19 @@ class ConnectionQueries:
         lifetime_days: int,
     ) -> Connection:
         now = self.clock.now()
-        with self.database.write() as db:
-            cursor = db.execute(
-                "INSERT INTO connections (team_id, provider, tenant_id, tenant_name, status, "
-                "access_token, refresh_token, access_expires_at, refresh_expires_at, "
-                "connected_by, connected_at, expires_at, channel_id, updated_at) "
-                "VALUES (?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    team_id,
-                    provider,
-                    tenant_id,
-                    tenant_name,
-                    *self._encrypted(tokens),
-                    connected_by,
-                    iso(now),
-                    iso(now + timedelta(days=lifetime_days)),
-                    channel_id,
-                    iso(now),
+        sql, params = insert(
+            "connections",
+            {
+                "team_id": team_id,
+                "provider": provider,
+                "status": "active",
+                **self._grant_columns(
+                    tenant_id, tenant_name, tokens, connected_by, channel_id, lifetime_days, now
                 ),
-            )
+            },
+        )
+        with self.database.write() as db:
+            cursor = db.execute(sql, params)
         return self.connection(cursor.lastrowid)
 
     def connection(self, connection_id: int) -> Connection | None:
@@ -159,26 +146,24 @@ class ConnectionQueries:
         lifetime_days: int,
     ) -> Connection:
         """Reconnect: new tokens, new expiry, active again; the row and its data are kept."""
-        now = self.clock.now()
+        grant = self._grant_columns(
+            tenant_id,
+            tenant_name,
+            tokens,
+            connected_by,
+            channel_id,
+            lifetime_days,
+            self.clock.now(),
+        )
+        channel_id = grant.pop("channel_id")
+        sets, params = assignments(grant)
         with self.database.write() as db:
             db.execute(
-                "UPDATE connections SET tenant_id = ?, tenant_name = ?, status = 'active', "
-                "status_reason = NULL, access_token = ?, refresh_token = ?, "
-                "access_expires_at = ?, refresh_expires_at = ?, "
+                # Only the column names are built here, from _grant_columns' keys.
+                f"UPDATE connections SET {sets}, status = 'active', status_reason = NULL, "  # noqa: S608
                 "token_version = token_version + 1, refresh_lock_owner = NULL, "
-                "refresh_lock_until = NULL, connected_by = ?, connected_at = ?, expires_at = ?, "
-                "channel_id = COALESCE(?, channel_id), updated_at = ? WHERE id = ?",
-                (
-                    tenant_id,
-                    tenant_name,
-                    *self._encrypted(tokens),
-                    connected_by,
-                    iso(now),
-                    iso(now + timedelta(days=lifetime_days)),
-                    channel_id,
-                    iso(now),
-                    connection_id,
-                ),
+                "refresh_lock_until = NULL, channel_id = COALESCE(?, channel_id) WHERE id = ?",
+                (*params, channel_id, connection_id),
             )
         return self.connection(connection_id)
 
@@ -192,13 +177,7 @@ class ConnectionQueries:
         )
         if row is None or row["access_token"] is None:
             raise LookupError(f"connection {connection_id} has no tokens")
-        return TokenSet(
-            access_token=self.cipher.decrypt(row["access_token"]),
-            refresh_token=self.cipher.decrypt(row["refresh_token"]),
-            access_expires_at=parse(row["access_expires_at"]),
-            refresh_expires_at=parse(row["refresh_expires_at"]),
-            version=row["token_version"],
-        )
+        return self._decrypted(row, version=row["token_version"])
 
     def refresh_connection_tokens(
         self,
@@ -228,12 +207,14 @@ class ConnectionQueries:
                 return current
             fresh = refresh(current)
             with self.database.write() as db:
+                sets, params = assignments(
+                    {**self._encrypted(fresh), "updated_at": iso(self.clock.now())}
+                )
                 db.execute(
-                    "UPDATE connections SET access_token = ?, refresh_token = ?, "
-                    "access_expires_at = ?, refresh_expires_at = ?, "
-                    "token_version = token_version + 1, updated_at = ? "
+                    # Only the column names are built here, from _encrypted's keys.
+                    f"UPDATE connections SET {sets}, token_version = token_version + 1 "  # noqa: S608
                     "WHERE id = ? AND refresh_lock_owner = ?",
-                    (*self._encrypted(fresh), iso(self.clock.now()), connection_id, owner),
+                    (*params, connection_id, owner),
                 )
             return self.connection_tokens(connection_id)
         finally:
@@ -253,13 +234,48 @@ class ConnectionQueries:
         )
         return cursor.rowcount == 1
 
-    def _encrypted(self, tokens: TokenSet) -> tuple:
-        return (
-            self.cipher.encrypt(tokens.access_token),
-            self.cipher.encrypt(tokens.refresh_token),
-            iso(tokens.access_expires_at),
-            iso(tokens.refresh_expires_at) if tokens.refresh_expires_at else None,
+    def _encrypted(self, tokens: TokenSet) -> dict[str, str | None]:
+        """The token columns of a connection or pending grant, the tokens encrypted."""
+        return {
+            "access_token": self.cipher.encrypt(tokens.access_token),
+            "refresh_token": self.cipher.encrypt(tokens.refresh_token),
+            "access_expires_at": iso(tokens.access_expires_at),
+            "refresh_expires_at": (
+                iso(tokens.refresh_expires_at) if tokens.refresh_expires_at else None
+            ),
+        }
+
+    def _decrypted(self, row: dict, *, version: int = 0) -> TokenSet:
+        """The tokens from a row written with `_encrypted`'s columns."""
+        return TokenSet(
+            access_token=self.cipher.decrypt(row["access_token"]),
+            refresh_token=self.cipher.decrypt(row["refresh_token"]),
+            access_expires_at=parse(row["access_expires_at"]),
+            refresh_expires_at=parse(row["refresh_expires_at"]),
+            version=version,
         )
+
+    def _grant_columns(
+        self,
+        tenant_id: str,
+        tenant_name: str,
+        tokens: TokenSet,
+        connected_by: str,
+        channel_id: str | None,
+        lifetime_days: int,
+        now: datetime,
+    ) -> dict[str, str | None]:
+        """What a (re)connection writes: the organisation, the tokens, who and until when."""
+        return {
+            "tenant_id": tenant_id,
+            "tenant_name": tenant_name,
+            **self._encrypted(tokens),
+            "connected_by": connected_by,
+            "connected_at": iso(now),
+            "expires_at": iso(now + timedelta(days=lifetime_days)),
+            "channel_id": channel_id,
+            "updated_at": iso(now),
+        }
 
 
 class ConnectionTokenStore:

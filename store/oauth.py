@@ -7,6 +7,7 @@ login (encrypted) until the admin chooses which organisation to connect or confi
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import secrets
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from providers.base import Tenant, TokenSet
+from store.sql import from_row, insert
 from store.timeutil import iso, parse
 
 STATE_SECONDS = 600
@@ -67,24 +69,26 @@ class OAuthQueries:
     ) -> str:
         state = secrets.token_urlsafe(32)
         now = self.clock.now()
+        flow = OAuthState(
+            team_id=team_id,
+            user_id=user_id,
+            channel_id=channel_id,
+            response_url=response_url,
+            provider=provider,
+            purpose=purpose,
+            code_verifier=code_verifier and self.cipher.encrypt(code_verifier),
+            connection_id=connection_id,
+        )
         self.database.execute(
-            "INSERT INTO provider_oauth_states (state_hash, team_id, user_id, channel_id, "
-            "response_url, provider, purpose, code_verifier, connection_id, created_at, "
-            "expires_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                _hash(state),
-                team_id,
-                user_id,
-                channel_id,
-                response_url,
-                provider,
-                purpose,
-                code_verifier and self.cipher.encrypt(code_verifier),
-                connection_id,
-                iso(now),
-                iso(now + timedelta(seconds=STATE_SECONDS)),
-            ),
+            *insert(
+                "provider_oauth_states",
+                {
+                    "state_hash": _hash(state),
+                    **dataclasses.asdict(flow),
+                    "created_at": iso(now),
+                    "expires_at": iso(now + timedelta(seconds=STATE_SECONDS)),
+                },
+            )
         )
         return state
 
@@ -100,15 +104,8 @@ class OAuthQueries:
         if row is None:
             return None
         verifier = row["code_verifier"]
-        return OAuthState(
-            team_id=row["team_id"],
-            user_id=row["user_id"],
-            channel_id=row["channel_id"],
-            response_url=row["response_url"],
-            provider=row["provider"],
-            purpose=row["purpose"],
-            code_verifier=self.cipher.decrypt(verifier) if verifier else None,
-            connection_id=row["connection_id"],
+        return from_row(
+            OAuthState, row, code_verifier=self.cipher.decrypt(verifier) if verifier else None
         )
 
     def create_pending_grant(
@@ -121,26 +118,21 @@ class OAuthQueries:
     ) -> PendingGrant:
         grant_id = secrets.token_urlsafe(16)
         now = self.clock.now()
+        flow = dataclasses.asdict(state)
+        del flow["code_verifier"]  # used up by the code exchange; a grant never needs it
         self.database.execute(
-            "INSERT INTO pending_grants (id, team_id, user_id, channel_id, response_url, "
-            "provider, purpose, connection_id, access_token, refresh_token, access_expires_at, "
-            "refresh_expires_at, tenants, chosen_tenant_id, created_at, expires_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                grant_id,
-                state.team_id,
-                state.user_id,
-                state.channel_id,
-                state.response_url,
-                state.provider,
-                state.purpose,
-                state.connection_id,
-                *self._encrypted(tokens),
-                json.dumps([[t.id, t.name] for t in tenants]),
-                chosen_tenant_id,
-                iso(now),
-                iso(now + timedelta(seconds=PENDING_GRANT_SECONDS)),
-            ),
+            *insert(
+                "pending_grants",
+                {
+                    "id": grant_id,
+                    **flow,
+                    **self._encrypted(tokens),
+                    "tenants": json.dumps([[t.id, t.name] for t in tenants]),
+                    "chosen_tenant_id": chosen_tenant_id,
+                    "created_at": iso(now),
+                    "expires_at": iso(now + timedelta(seconds=PENDING_GRANT_SECONDS)),
+                },
+            )
         )
         return self.pending_grant(grant_id)
 
@@ -161,22 +153,10 @@ class OAuthQueries:
         return self._pending(row) if row else None
 
     def _pending(self, row: dict) -> PendingGrant:
-        return PendingGrant(
-            id=row["id"],
-            team_id=row["team_id"],
-            user_id=row["user_id"],
-            channel_id=row["channel_id"],
-            response_url=row["response_url"],
-            provider=row["provider"],
-            purpose=row["purpose"],
-            connection_id=row["connection_id"],
-            tokens=TokenSet(
-                access_token=self.cipher.decrypt(row["access_token"]),
-                refresh_token=self.cipher.decrypt(row["refresh_token"]),
-                access_expires_at=parse(row["access_expires_at"]),
-                refresh_expires_at=parse(row["refresh_expires_at"]),
-            ),
+        return from_row(
+            PendingGrant,
+            row,
+            tokens=self._decrypted(row),
             tenants=tuple(Tenant(t_id, name) for t_id, name in json.loads(row["tenants"])),
-            chosen_tenant_id=row["chosen_tenant_id"],
             expires_at=parse(row["expires_at"]),
         )

@@ -1,0 +1,142 @@
+"""What every OAuth 2.0 provider shares: the grant and the set-up of a per-tenant API session.
+
+Xero, QuickBooks and Sandbox Books differ in their URLs, their throttling answers and how they
+list the organisations a grant reaches; the rest is this base class. A provider calls
+`_connect(...)` from its `__init__` with its `OAuthSettings`, throttle and rate limit, and gets
+`authorize_url`, `exchange_code`, `refresh`, the retrying `_bearer_get` for its tenant list and
+`_api_session` for `session()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from providers.base import Grant, Tenant, TokenSet, TokenStore, ValidationFailed
+from providers.clock import Clock
+from providers.http import (
+    ApiSession,
+    OAuthClient,
+    OAuthSettings,
+    RateLimit,
+    RateLimiter,
+    Retrier,
+    Throttle,
+    Timing,
+    read_json,
+)
+
+
+class OAuthProvider:
+    """A provider reached over HTTP with an OAuth 2.0 authorization-code grant."""
+
+    name: str
+    display_name: str  # the service's name in messages, e.g. "Xero"
+
+    oauth: OAuthClient
+    _http: httpx.Client
+    _clock: Clock
+    _timing: Timing
+    _retrier: Retrier
+    _limiter: RateLimiter
+
+    def _connect(
+        self,
+        settings: OAuthSettings,
+        *,
+        http_client: httpx.Client,
+        clock: Clock,
+        timing: Timing | None,
+        throttle: Callable[[httpx.Response], Throttle | None],
+        rate_limit: RateLimit,
+        refresh_lifetime: Callable[[Mapping[str, Any]], timedelta],
+    ) -> None:
+        """Set up the HTTP client, retries, per-tenant rate limits and the OAuth client."""
+        self._http = http_client
+        self._clock = clock
+        self._timing = timing or Timing()
+        self._retrier = Retrier(settings.service, self._timing, throttle)
+        self._limiter = RateLimiter(rate_limit, self._timing)
+        self.oauth = OAuthClient(
+            settings,
+            http_client=http_client,
+            retrier=self._retrier,
+            clock=clock,
+            refresh_lifetime=refresh_lifetime,
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+    # -- the grant ----------------------------------------------------------------------------
+
+    def authorize_url(self, state: str, *, code_verifier: str | None) -> str:
+        return self.oauth.authorize_url(state, code_verifier)
+
+    def exchange_code(
+        self, code: str, *, code_verifier: str | None, callback_params: Mapping[str, str]
+    ) -> Grant:
+        self._refuse_denied(callback_params)
+        tokens = self.oauth.exchange_code(code, code_verifier)
+        return Grant(tokens=tokens, tenants=self.list_tenants(tokens))
+
+    def list_tenants(self, tokens: TokenSet) -> tuple[Tenant, ...]:
+        raise NotImplementedError
+
+    def refresh(self, tokens: TokenSet) -> TokenSet:
+        return self.oauth.refresh(tokens)
+
+    def _refuse_denied(self, callback_params: Mapping[str, str]) -> None:
+        """The user (or the provider) declined on the consent screen: say so, exchange nothing."""
+        if callback_params.get("error"):
+            raise ValidationFailed(
+                [
+                    f"{self.display_name} did not authorize the connection"
+                    f" ({callback_params['error']})"
+                ]
+            )
+
+    def _bearer_get(
+        self,
+        url: str,
+        tokens: TokenSet,
+        *,
+        error: Callable[[httpx.Response], Exception],
+        params: Mapping[str, str] | None = None,
+        read: Callable[[httpx.Response, str], Any] = read_json,
+    ) -> Any:
+        """GET `url` with the grant's access token (retried like every call) and decode the
+        answer with `read`; an unsuccessful answer raises `error(response)`."""
+        response = self._retrier.send(
+            lambda: self._http.get(
+                url,
+                params=params,
+                headers={
+                    "Authorization": f"Bearer {tokens.access_token}",
+                    "Accept": "application/json",
+                },
+            )
+        )
+        if not response.is_success:
+            raise error(response)
+        return read(response, self.display_name)
+
+    # -- work against one tenant --------------------------------------------------------------
+
+    def _api_session(
+        self, tenant_id: str, tokens: TokenStore, headers: Mapping[str, str]
+    ) -> ApiSession:
+        """An authorized, retrying, rate-limited session for one tenant."""
+        return ApiSession(
+            service=self.display_name,
+            http_client=self._http,
+            tokens=tokens,
+            refresh=self.refresh,
+            clock=self._clock,
+            limiter=self._limiter.for_tenant(tenant_id),
+            retrier=self._retrier,
+            headers={"Accept": "application/json", **headers},
+        )
