@@ -192,7 +192,7 @@ def cmd_manifest(args, config: Config) -> int:
 def cmd_demo(args, config: None) -> int:
     """The playground never reads the environment's Slack, provider or ledgerlink settings: it
     makes up its own, so it cannot reach a real workspace or accounting system."""
-    from bot import demo  # imported late: only the demo needs the playground
+    from playground import demo  # imported late: the product itself never needs the playground
 
     try:
         return demo.run(port=args.port, db_path=args.db)

@@ -6,6 +6,7 @@ Shared by `ledgerlink serve` and `ledgerlink tick`; tests build the same pieces 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -21,12 +22,16 @@ from bot.jobs import build_jobs
 from bot.oauth_routes import provider_callback_route
 from bot.scheduler import Job
 from bot.services import build_deps
+from providers.base import Provider
 from providers.registry import build_providers
 from store import Store, open_store
 
 log = logging.getLogger("ledgerlink")
 
 PROVIDER_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+
+# Builds providers the configuration does not know about, on the runtime's HTTP client and clock.
+ProviderFactory = Callable[[httpx.Client, Clock], Mapping[str, Provider]]
 
 
 @dataclass
@@ -47,16 +52,26 @@ class Runtime:
     )
 
     @classmethod
-    def open(cls, config: Config, *, clock: Clock | None = None) -> Runtime:
+    def open(
+        cls,
+        config: Config,
+        *,
+        clock: Clock | None = None,
+        extra_providers: ProviderFactory | None = None,
+    ) -> Runtime:
+        """The providers are those the configuration enables, plus whatever `extra_providers`
+        builds on the same HTTP client and clock (the playground's Sandbox Books)."""
         clock = clock or SystemClock()
         store = open_store(config.db_path, secret_key=config.secret_key, clock=clock)
         http_client = httpx.Client(timeout=PROVIDER_TIMEOUT, follow_redirects=False)
+        providers = dict(extra_providers(http_client, clock)) if extra_providers else {}
+        providers.update(build_providers(config, http_client=http_client, clock=clock))
         return cls(
             config=config,
             store=store,
             clock=clock,
             http_client=http_client,
-            providers=build_providers(config, http_client=http_client, clock=clock),
+            providers=providers,
             executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="ledgerlink-work"),
         )
 

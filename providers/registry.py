@@ -10,7 +10,6 @@ from providers.base import Provider, ProviderConfig
 from providers.clock import Clock
 from providers.http import Timing
 from providers.quickbooks import DEFAULT_REVOKE_URL, DEFAULT_TOKEN_URL, QuickBooksProvider
-from providers.sandbox import SandboxProvider, SandboxSettings
 from providers.xero import XeroProvider
 
 
@@ -20,20 +19,15 @@ def build_providers(
     http_client: httpx.Client,
     clock: Clock,
     timing: Timing | None = None,
-    sandbox: SandboxSettings | None = None,
 ) -> dict[str, Provider]:
-    """Xero when XERO_CLIENT_ID/SECRET are set, QuickBooks when QBO_CLIENT_ID/SECRET are, and
-    the Sandbox Books demo ledger only when `sandbox` is passed (`ledgerlink demo` does; no
-    setting in the environment turns it on).
+    """Xero when XERO_CLIENT_ID/SECRET are set, QuickBooks when QBO_CLIENT_ID/SECRET are. (The
+    playground's Sandbox Books provider is not the product's: `ledgerlink demo` adds it through
+    `Runtime.open(extra_providers=...)`, and no setting in the environment turns it on.)
 
     Every provider sends its traffic through `http_client`; `timing` (sleep, clock for rate
     limits, jitter) is for tests.
     """
     providers: dict[str, Provider] = {}
-    if sandbox is not None:
-        providers["sandbox"] = SandboxProvider(
-            config, sandbox, http_client=http_client, clock=clock, timing=timing
-        )
     if config.xero is not None:
         providers["xero"] = XeroProvider(
             config, http_client=http_client, clock=clock, timing=timing

@@ -12,9 +12,9 @@ from types import SimpleNamespace
 import pytest
 
 from bot.matching import Candidate
-from bot.playground import blockkit
-from bot.playground.blockkit import Context, mrkdwn
 from handlers import connection_messages, item_messages, messages, sync_messages
+from playground import blockkit
+from playground.blockkit import Context, mrkdwn
 from store.connections import Connection
 from store.items import Item
 from store.workspaces import Settings

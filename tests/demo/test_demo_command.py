@@ -16,9 +16,9 @@ import pytest
 
 from bot.clock import SystemClock
 from bot.config import Config
-from bot.playground.slack_workspace import ADMIN, CHANNEL
 from handlers import connection_messages
 from handlers.grammar import Command, parse
+from playground.slack_workspace import ADMIN, CHANNEL
 from providers.registry import build_providers
 from tests.demo.conftest import DemoProcess
 
@@ -180,8 +180,8 @@ def test_the_demo_reads_no_settings_from_the_environment(tmp_path):
 
 
 def test_the_sandbox_is_never_built_from_settings():
-    """Only an explicit SandboxSettings (from the demo) builds the sandbox provider: no
-    configuration, however complete, does."""
+    """The product's registry never builds the sandbox provider (only the playground adds it):
+    no configuration, however complete, does."""
     config = Config.from_env({"XERO_CLIENT_ID": "a", "XERO_CLIENT_SECRET": "b"})
     with httpx.Client() as http:
         providers = build_providers(config, http_client=http, clock=SystemClock())

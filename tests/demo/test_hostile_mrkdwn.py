@@ -29,8 +29,8 @@ from types import SimpleNamespace
 import pytest
 
 from bot.matching import Candidate
-from bot.playground.blockkit import Context, mrkdwn
 from handlers.grammar import UsageError
+from playground.blockkit import Context, mrkdwn
 from store.connections import Connection
 from store.items import Item
 from store.workspaces import Settings

@@ -20,10 +20,11 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.config import Config, ProviderCredentials
-from bot.playground.ledger import SandboxLedger
-from bot.playground.ledger_data import HARBOUR
-from bot.playground.ledger_oauth import s256
-from bot.playground.ledger_store import LedgerStore
+from playground.ledger import SandboxLedger
+from playground.ledger_data import HARBOUR
+from playground.ledger_oauth import s256
+from playground.ledger_store import LedgerStore
+from playground.sandbox_provider import SandboxProvider, SandboxSettings
 from providers.base import (
     LIST_KINDS,
     Bill,
@@ -35,7 +36,6 @@ from providers.base import (
 )
 from providers.http import RetryPolicy, Timing
 from providers.quickbooks import QuickBooksProvider
-from providers.sandbox import SandboxProvider, SandboxSettings
 from providers.xero import XeroProvider
 from tests.providers import fake_quickbooks, fake_xero
 from tests.providers.conftest import NOW, FakeTime, MemoryTokenStore

@@ -11,11 +11,11 @@ import httpx
 import pytest
 
 from bot.clock import FixedClock
-from bot.playground.ledger import SandboxLedger
-from bot.playground.ledger_api import RateWindow
-from bot.playground.ledger_data import HARBOUR, NORTHWIND
-from bot.playground.ledger_oauth import s256
-from bot.playground.ledger_store import LedgerStore, sandbox_db_path
+from playground.ledger import SandboxLedger
+from playground.ledger_api import RateWindow
+from playground.ledger_data import HARBOUR, NORTHWIND
+from playground.ledger_oauth import s256
+from playground.ledger_store import LedgerStore, sandbox_db_path
 
 BASE = "https://sandbox.test/sandbox"
 REDIRECT = "https://ledgerlink.test/oauth/sandbox/callback"

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.playground import slack_workspace as ws
-from bot.playground.slack_client import REQUIRED, Failed, SlackClient
-from bot.playground.slack_workspace import SlackWorkspace
+from playground import slack_workspace as ws
+from playground.slack_client import REQUIRED, Failed, SlackClient
+from playground.slack_workspace import SlackWorkspace
 
 BASE = "http://playground.test"
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.playground.slack_workspace import SlackApiError, message_content, view_definition
+from playground.slack_workspace import SlackApiError, message_content, view_definition
 from tests.fakes.loopback import QueueingServer
 
 MESSAGE_METHODS = ("chat.postMessage", "chat.postEphemeral", "chat.update")

@@ -21,8 +21,8 @@ from datetime import timedelta
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from bot.http import Request, Response
-from bot.playground import ledger_pages as pages
-from bot.playground.ledger_store import LedgerStore
+from playground import ledger_pages as pages
+from playground.ledger_store import LedgerStore
 from store.timeutil import parse
 
 SCOPES = ("offline_access", "ledger.read", "ledger.write")

@@ -5,9 +5,9 @@ It serves, on one port:
 * ledgerlink itself, built exactly as `ledgerlink serve` builds it (`Runtime`: the Bolt app,
   `/slack/events`, `/oauth/{provider}/callback`, the items API, `/healthz`, the scheduler),
   with one more provider: Sandbox Books;
-* Sandbox Books under `/sandbox` (`bot.playground.ledger`), the accounting software, with its
+* Sandbox Books under `/sandbox` (`playground.ledger`), the accounting software, with its
   data in `<db>.sandbox.db` beside the demo database;
-* the playground under `/playground` (`bot.playground.ui`): the Slack Web API the app calls
+* the playground under `/playground` (`playground.ui`): the Slack Web API the app calls
   (`SLACK_API_URL`), response URLs, and the chat page that plays the Slack client.
 
 Slack credentials are made up for each run (bot token, signing secret), and the demo never
@@ -27,7 +27,6 @@ import socket
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
@@ -36,17 +35,15 @@ from bot import logsetup
 from bot.clock import SystemClock
 from bot.config import Config
 from bot.http import HttpApp, Response, Route
-from bot.playground.ledger import SandboxLedger
-from bot.playground.ledger_data import HARBOUR, NORTHWIND
-from bot.playground.ledger_store import LedgerStore, sandbox_db_path
-from bot.playground.slack_client import SlackClient
-from bot.playground.slack_workspace import CHANNEL, STAFF, TEAM_ID, SlackWorkspace
-from bot.playground.ui import Playground
-from bot.runtime import PROVIDER_TIMEOUT, Runtime
+from bot.runtime import Runtime
 from bot.scheduler import SchedulerThread
-from providers.registry import build_providers
-from providers.sandbox import SandboxSettings
-from store import open_store
+from playground.ledger import SandboxLedger
+from playground.ledger_data import HARBOUR, NORTHWIND
+from playground.ledger_store import LedgerStore, sandbox_db_path
+from playground.sandbox_provider import SandboxProvider, SandboxSettings
+from playground.slack_client import SlackClient
+from playground.slack_workspace import CHANNEL, STAFF, TEAM_ID, SlackWorkspace
+from playground.ui import Playground
 
 log = logging.getLogger("ledgerlink.demo")
 
@@ -209,16 +206,12 @@ def _check_port(port: int) -> None:
 
 
 def _runtime(config: Config, clock, sandbox: SandboxSettings) -> Runtime:
-    store = open_store(config.db_path, secret_key=config.secret_key, clock=clock)
-    http_client = httpx.Client(timeout=PROVIDER_TIMEOUT, follow_redirects=False)
-    return Runtime(
-        config=config,
-        store=store,
-        clock=clock,
-        http_client=http_client,
-        providers=build_providers(config, http_client=http_client, clock=clock, sandbox=sandbox),
-        executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="ledgerlink-work"),
-    )
+    """ledgerlink as `ledgerlink serve` opens it, with one provider more: Sandbox Books."""
+
+    def sandbox_provider(http_client, clock):
+        return {"sandbox": SandboxProvider(config, sandbox, http_client=http_client, clock=clock)}
+
+    return Runtime.open(config, clock=clock, extra_providers=sandbox_provider)
 
 
 def _redirect(location: str) -> Response:

@@ -29,8 +29,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from bot.http import Request, Response
-from bot.playground.ledger_data import CURRENCIES, contact
-from bot.playground.ledger_store import LedgerStore
+from playground.ledger_data import CURRENCIES, contact
+from playground.ledger_store import LedgerStore
 from store.timeutil import iso
 
 COLLECTIONS = {

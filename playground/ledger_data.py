@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from bot.playground.ledger_store import LedgerStore, Org
+from playground.ledger_store import LedgerStore, Org
 from store.timeutil import iso
 
 NAMESPACE = uuid.UUID("5b0c4a53-8f0e-4c8e-9d8e-1e6b3c0d2a71")

@@ -21,10 +21,10 @@ from importlib import resources
 from urllib.parse import parse_qsl
 
 from bot.http import Request, Response, Route
-from bot.playground import blockkit
-from bot.playground import slack_workspace as ws
-from bot.playground.slack_client import Failed, SlackClient
-from bot.playground.slack_workspace import Message, SlackWorkspace
+from playground import blockkit
+from playground import slack_workspace as ws
+from playground.slack_client import Failed, SlackClient
+from playground.slack_workspace import Message, SlackWorkspace
 
 log = logging.getLogger("ledgerlink.playground")
 
@@ -37,7 +37,7 @@ STATIC = {"playground.js": "text/javascript", "playground.css": "text/css"}
 
 
 def asset(name: str) -> bytes:
-    return resources.files("bot.playground").joinpath("static", name).read_bytes()
+    return resources.files("playground").joinpath("static", name).read_bytes()
 
 
 class Playground:

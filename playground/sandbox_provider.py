@@ -1,10 +1,10 @@
-"""Sandbox Books: the demo accounting system `ledgerlink demo` serves (see `bot.playground`).
+"""Sandbox Books: the demo accounting system `ledgerlink demo` serves (see `playground`).
 
 It is a provider like any other, reached only over HTTP through the injected `httpx.Client`:
 OAuth 2.0 with PKCE through authlib, organisations from `/api/connections`, lists and writes
-through `/api/orgs/{org}/...`. It is built only when `SandboxSettings` are passed to
-`providers.registry.build_providers` explicitly, which only the demo does; no environment
-variable turns it on, so a production server never offers it.
+through `/api/orgs/{org}/...`. It belongs to the playground, not to `providers/`: the demo
+hands it to `Runtime.open(extra_providers=...)`, and no environment variable turns it on, so a
+production server never offers it.
 
 Lists and where they come from (every list is incremental):
 

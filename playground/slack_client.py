@@ -25,8 +25,8 @@ from urllib.parse import urlencode
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
-from bot.playground import slack_workspace as ws
-from bot.playground.slack_workspace import SlackWorkspace, ViewState
+from playground import slack_workspace as ws
+from playground.slack_workspace import SlackWorkspace, ViewState
 
 ACK_SECONDS = 3.0
 COMMAND = "/integrations"

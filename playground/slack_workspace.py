@@ -3,7 +3,7 @@
 `SlackWorkspace` holds what Slack would: users, channels, messages (public and ephemeral, with
 threads), views (modal stacks per user, App Home tabs), trigger ids and response URLs. The app
 reaches it only through `web_api(method, token, args)` and `response_url_post(key, body)`, both
-served over HTTP by `bot.playground.ui`, with Slack's rules:
+served over HTTP by `playground.ui`, with Slack's rules:
 
 * every method needs the bot token (`not_authed`, `invalid_auth`);
 * blocks and views are validated with `slack_sdk.models` and refused like Slack refuses them

@@ -19,11 +19,11 @@ import logging
 import secrets
 
 from bot.http import HttpApp, Request, Response, Route
-from bot.playground import ledger_pages as pages
-from bot.playground.ledger_api import AccountingApi, error
-from bot.playground.ledger_data import seed
-from bot.playground.ledger_oauth import AuthorizationServer
-from bot.playground.ledger_store import LedgerStore
+from playground import ledger_pages as pages
+from playground.ledger_api import AccountingApi, error
+from playground.ledger_data import seed
+from playground.ledger_oauth import AuthorizationServer
+from playground.ledger_store import LedgerStore
 
 log = logging.getLogger("ledgerlink.sandbox")
 
