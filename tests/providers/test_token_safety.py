@@ -20,11 +20,19 @@ def assert_no_secrets(text: str, secrets: list[str]) -> None:
     assert leaked == [], f"secrets leaked: {leaked}"
 
 
+def log_everything(caplog) -> None:
+    """DEBUG for the root logger and for the libraries that `bot.logsetup` quiets: a test that
+    ran `configure_logging` earlier in this process must not hide what these flows log."""
+    caplog.set_level(logging.DEBUG)
+    for library in ("httpx", "httpcore", "authlib"):
+        caplog.set_level(logging.DEBUG, logger=library)
+
+
 def test_a_full_xero_flow_logs_no_tokens(xero, fake_xero_server, clock, caplog):
     """Connect, list tenants, refresh on 401, sync, create a supplier and a bill, hit an expired
     grant and revoke, all at DEBUG: no token or client secret appears in logs, errors or
     reprs."""
-    caplog.set_level(logging.DEBUG)
+    log_everything(caplog)
     code = fake_xero_server.issue_code()
     grant = xero.exchange_code(code, code_verifier=VERIFIER, callback_params={"code": code})
     tokens = MemoryTokenStore(grant.tokens)
@@ -70,7 +78,7 @@ def test_a_full_xero_flow_logs_no_tokens(xero, fake_xero_server, clock, caplog):
 
 def test_a_full_quickbooks_flow_logs_no_tokens(qbo, fake_qbo_server, clock, caplog):
     """The same for QuickBooks: connect, refresh on 401, sync, create, expired grant, revoke."""
-    caplog.set_level(logging.DEBUG)
+    log_everything(caplog)
     code = fake_qbo_server.issue_code()
     grant = qbo.exchange_code(
         code,

@@ -36,16 +36,26 @@ def test_import_contracts_hold():
     result = _lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "providers/ and store/ import neither bot/ nor handlers/ KEPT" in result.stdout
+    assert "the product does not import the playground; only `ledgerlink demo` starts it KEPT" in (
+        result.stdout
+    )
 
 
 def test_a_backwards_import_is_reported(tmp_path):
-    """The same contracts catch a store module importing bot/, and the report names the import."""
-    for package in ("bot", "handlers", "providers", "store"):
+    """The same contracts catch a store module importing bot/ and a handlers module importing
+    the playground, and the report names each import; the CLI's demo import stays allowed."""
+    for package in ("bot", "handlers", "providers", "store", "playground"):
         (tmp_path / package).mkdir()
         (tmp_path / package / "__init__.py").write_text("")
     (tmp_path / "bot" / "clock.py").write_text("")
+    (tmp_path / "bot" / "cli.py").write_text("import playground.demo\n")
+    (tmp_path / "playground" / "demo.py").write_text("")
     (tmp_path / "store" / "leaky.py").write_text("from bot.clock import Clock\n")
+    (tmp_path / "handlers" / "leaky.py").write_text("import playground.demo\n")
     result = _lint_imports(tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "providers/ and store/ import neither bot/ nor handlers/ BROKEN" in result.stdout
     assert "store.leaky -> bot.clock" in result.stdout
+    assert "the product does not import the playground" in result.stdout
+    assert "handlers.leaky -> playground.demo" in result.stdout
+    assert "bot.cli -> playground.demo" not in result.stdout  # the ignored one is not reported
