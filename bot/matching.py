@@ -33,10 +33,16 @@ only): a character ratio of the names without spaces, with and without the legal
 in any letter, split or joined words, a legal form run into the name: "DillPLC"); word alignment,
 each word paired once, a misspelt word still a match whatever letter the typo hit, less
 EXTRA_WORD_PENALTY per word one name has more (a dropped or added word); a name cut short (card
-statements keep 22 characters); initials ("IBM", "P&G"). A conflicting legal form or differing
-numbers then scale the score down. Card-statement and till lines are also looked up as the
-merchant they name (`strip_descriptor`: "SQ *", "PAYPAL *", "AMZN Mktp UK*...", store numbers,
-references, domains).
+statements keep 22 characters); initials ("IBM", "P&G"); the same words in another order
+(SAME_WORDS_SCORE); one name's words, exact and in order, in the other's with one word more
+(CONTAINED_SCORE: a dropped word, or one added first or last); a last word one edit from the
+other name's legal form ("Santiago PZC" / "Santiago PLC"). A conflicting legal form or differing
+numbers then scale the score down, and so, a little, does a legal form of the same family but
+not the same. Card-statement and till lines are also looked up as the merchant they name
+(`strip_descriptor`: "SQ *", "PAYPAL *", "AMZN Mktp UK*...", store numbers, references,
+domains, in a line in capitals a long word of no supplier's name), and as that merchant less
+its last word (a city, a word cut short); a line of exactly 22 characters is cut there, so a
+name it begins is close (CUT_SCORE), whatever the cut did to its legal form.
 """
 
 from __future__ import annotations
