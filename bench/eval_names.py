@@ -30,10 +30,23 @@ would print it; each kind is its own set:
 * `mixed` — one typo, one format change and, half the time, one word change (the shape of
   "Tjwne, Johnston and Murray", "Co mier-St^nton").
 
-A noisy name that is another listed supplier's name but for punctuation, "and"/"&" and the
-legal form ("Smith and Brown" when "Smith-Brown" is listed, from "Thompson, Smith and Brown"
-with a word dropped) is drawn again: it names that supplier, and no matcher could know
-otherwise.
+Noise that turns one supplier into another is drawn again, the same for every scorer: no
+matcher could know which supplier such a name means, so it would measure the data, not the
+matcher. Suppliers that have another's words and legal form ("Johansson & Sandström HB",
+"Johansson Sandström HB") are not drawn at all, and a noisy name is drawn again when
+
+* it is another listed supplier's name but for punctuation, "and"/"&", the legal form and the
+  order of the words ("Smith and Brown" when "Smith-Brown" or "Brown-Smith" is listed, from
+  "Thompson, Smith and Brown" with a word dropped);
+* its words are another listed supplier's with one word dropped too ("Elliott and Davis",
+  from "Morrison, Elliott and Davis", is just as much "Elliott, Rose and Davis" less "Rose");
+* the same word change applied to the clean name would do either of the above (a `mixed`
+  name's typo hides the collision, not the ambiguity: "lee, and gruen" from "Lee, Trujillo
+  and Green" when "Lee-Green" is listed).
+
+A descriptor cut at 22 characters is drawn again when what is left of the supplier's name
+begins another listed supplier's name too ("SUMUP *BLANCO Y ASOCIA": "Blanco y asociados
+S.A." or "S.L."?).
 
 `hard_negatives` are names of no listed supplier that share a word with one ("Wilson-Kramer"
 when "Wilson-Hodges" is listed). `descriptors` are card-statement and till spellings, written
@@ -243,7 +256,9 @@ def _word(rng: random.Random, text: str) -> str:
     return " ".join(words)
 
 
-def _noisy(rng: random.Random, name: str, kind: str) -> str:
+def _noisy(rng: random.Random, name: str, kind: str) -> tuple[str, str | None]:
+    """A noisy `name`, and for a `mixed` one with a word change, `name` with only that word
+    change (its twin, checked for collisions too)."""
     text = name
     if kind == "typos":
         for _ in range(2 if len(name) >= 12 and rng.random() < 0.5 else 1):
@@ -256,30 +271,72 @@ def _noisy(rng: random.Random, name: str, kind: str) -> str:
     else:
         text = _format(rng, _typo(rng, text))
         if rng.random() < 0.5:
+            twin = random.Random()
+            twin.setstate(rng.getstate())
             text = _word(rng, text)
-    return text
+            return text, _word(twin, name)
+    return text, None
 
 
 def _words_of(name: str) -> tuple[str, ...]:
-    """A name's words but "and", legal form aside: "Smith and Brown" is "Smith-Brown"."""
+    """A name's words but "and", legal form aside, in alphabetical order: "Smith and Brown" is
+    "Smith-Brown", and "Brown-Smith" with the words swapped."""
     normalized = normalize(name)
-    return tuple(word for word in normalized.core.split() if word != "and")
+    return tuple(sorted(word for word in normalized.core.split() if word != "and"))
+
+
+@cache
+def _owners(
+    split: Split, n_suppliers: int
+) -> tuple[dict[tuple[str, ...], set[str]], dict[tuple[str, ...], set[str]]]:
+    """Suppliers by their words (`_words_of`), and by their words less any one word."""
+    owners: dict[tuple[str, ...], set[str]] = {}
+    shortened: dict[tuple[str, ...], set[str]] = {}
+    for supplier_id, name in suppliers(split, n_suppliers):
+        words = _words_of(name)
+        owners.setdefault(words, set()).add(supplier_id)
+        if len(words) >= 3:  # a word is dropped only from names of 3 words or more
+            for i in range(len(words)):
+                shortened.setdefault(words[:i] + words[i + 1 :], set()).add(supplier_id)
+    return owners, shortened
+
+
+def _names_one(split: Split, n_suppliers: int, supplier_id: str, text: str) -> bool:
+    """Whether `text` names `supplier_id` and no other listed supplier (module docstring)."""
+    owners, shortened = _owners(split, n_suppliers)
+    words = _words_of(text)
+    if not words or owners.get(words, {supplier_id}) != {supplier_id}:
+        return False
+    return shortened.get(words, set()) <= {supplier_id}
+
+
+@cache
+def _twins(split: Split, n_suppliers: int) -> frozenset[str]:
+    """Suppliers whose words and legal form another supplier has too ("Johansson & Sandström
+    HB" and "Johansson Sandström HB"): any noisy name of one is just as much the other's."""
+    seen: dict[tuple[tuple[str, ...], str | None], list[str]] = {}
+    for supplier_id, name in suppliers(split, n_suppliers):
+        seen.setdefault((_words_of(name), normalize(name).legal_form), []).append(supplier_id)
+    return frozenset(sid for ids in seen.values() if len(ids) > 1 for sid in ids)
 
 
 def noisy_queries(split: Split, n_suppliers: int, kind: str, count: int) -> list[Query]:
     """`count` noisy names of random listed suppliers (see the module docstring)."""
     listed = suppliers(split, n_suppliers)
-    owners: dict[tuple[str, ...], set[str]] = {}
-    for supplier_id, name in listed:
-        owners.setdefault(_words_of(name), set()).add(supplier_id)
+    twins = _twins(split, n_suppliers)
     rng = random.Random(f"{split.seed}-{n_suppliers}-{kind}")
     queries: list[Query] = []
     while len(queries) < count:
         supplier_id, name = rng.choice(listed)
+        if supplier_id in twins:
+            continue
         for _ in range(20):
-            text = _noisy(rng, name, kind)
-            words = _words_of(text)
-            if text != name and words and owners.get(words, {supplier_id}) == {supplier_id}:
+            text, twin = _noisy(rng, name, kind)
+            if (
+                text != name
+                and _names_one(split, n_suppliers, supplier_id, text)
+                and (twin is None or _names_one(split, n_suppliers, supplier_id, twin))
+            ):
                 queries.append(Query(text, supplier_id, kind))
                 break
     return queries
@@ -378,8 +435,27 @@ def descriptors(split: Split, n_suppliers: int, count: int) -> list[Query]:
         joined = "".join(ch for ch in name if ch.isalnum()).upper()
         form = rng.choice(_PROCESSORS)
         text = form.format(name=name.upper(), joined=joined, city=rng.choice(_CITIES))
-        queries.append(Query(text[:22] if rng.random() < 0.5 else text, supplier_id, "descriptor"))
+        if rng.random() < 0.5:
+            text = text[:22]
+            if _cut_is_ambiguous(listed, supplier_id, form, text):
+                continue
+        queries.append(Query(text, supplier_id, "descriptor"))
     return queries
+
+
+def _cut_is_ambiguous(listed, supplier_id: str, form: str, text: str) -> bool:
+    """Whether the name left in a descriptor cut short begins another supplier's name too."""
+    prefix = form.partition("{")[0]
+    left = text[len(prefix) :] if text.startswith(prefix) else ""
+    if "{joined}" in form:
+        spelled = ("".join(ch for ch in name if ch.isalnum()).upper() for _, name in listed)
+    else:
+        spelled = (name.upper() for _, name in listed)
+    left = left.rstrip()
+    return any(
+        key.startswith(left) and other != supplier_id
+        for (other, _), key in zip(listed, spelled, strict=True)
+    )
 
 
 # -- real companies ------------------------------------------------------------------------------

@@ -33,10 +33,16 @@ only): a character ratio of the names without spaces, with and without the legal
 in any letter, split or joined words, a legal form run into the name: "DillPLC"); word alignment,
 each word paired once, a misspelt word still a match whatever letter the typo hit, less
 EXTRA_WORD_PENALTY per word one name has more (a dropped or added word); a name cut short (card
-statements keep 22 characters); initials ("IBM", "P&G"). A conflicting legal form or differing
-numbers then scale the score down. Card-statement and till lines are also looked up as the
-merchant they name (`strip_descriptor`: "SQ *", "PAYPAL *", "AMZN Mktp UK*...", store numbers,
-references, domains).
+statements keep 22 characters); initials ("IBM", "P&G"); the same words in another order
+(SAME_WORDS_SCORE); one name's words, exact and in order, in the other's with one word more
+(CONTAINED_SCORE: a dropped word, or one added first or last); a last word one edit from the
+other name's legal form ("Santiago PZC" / "Santiago PLC"). A conflicting legal form or differing
+numbers then scale the score down, and so, a little, does a legal form of the same family but
+not the same. Card-statement and till lines are also looked up as the merchant they name
+(`strip_descriptor`: "SQ *", "PAYPAL *", "AMZN Mktp UK*...", store numbers, references,
+domains, in a line in capitals a long word of no supplier's name), and as that merchant less
+its last word (a city, a word cut short); a line of exactly 22 characters is cut there, so a
+name it begins is close (CUT_SCORE), whatever the cut did to its legal form.
 """
 
 from __future__ import annotations
@@ -48,12 +54,14 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from itertools import accumulate, pairwise
 from operator import itemgetter
 from typing import NamedTuple
 
 from anyascii import anyascii
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 MAX_NAME_CHARS = 200
 
@@ -225,11 +233,22 @@ def _latin(text: str) -> str:
             form = form or _CYRILLIC_FORMS[found.group(1)]
             text = f"{text[: found.start()]} {text[found.end() :]} {form}"
     text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("M"))
-    text = text.translate(_FOLD)
-    if text.isascii():
-        return text
-    return "".join(map(_transliterated, text))
+    return "".join(map(_latin_char, text))
+
+
+@cache
+def _latin_char(ch: str) -> str:
+    """One character of an NFKD-normalised name in Latin letters: marks dropped, ø → o,
+    other scripts transliterated (cached: a 100k-supplier index meets the same few thousand
+    characters again and again)."""
+    if ch.isascii():
+        return ch
+    if unicodedata.category(ch).startswith("M"):
+        return ""
+    folded = ch.translate(_FOLD)
+    if folded != ch:
+        return folded
+    return _transliterated(ch)
 
 
 def _transliterated(ch: str) -> str:
@@ -249,12 +268,18 @@ def _words(name: str) -> list[str]:
     if not text.isascii():
         text = _latin(text)
     text = text.casefold()
-    text = _APOSTROPHES.sub("", text)
-    text = _DOTTED.sub(lambda m: "".join(_WORD.findall(m.group())) + " ", text)
-    text = _AND.sub(" and ", text)
+    # Each rule only where it may apply: a 100k-supplier index normalises every name.
+    if not text.isascii() or "'" in text or "`" in text:
+        text = _APOSTROPHES.sub("", text)
+    if "." in text:
+        text = _DOTTED.sub(lambda m: "".join(_WORD.findall(m.group())) + " ", text)
+    if "&" in text or "+" in text:
+        text = _AND.sub(" and ", text)
     words: list[str] = []
     run: list[str] = []  # consecutive single letters, joined: "a b c" -> "abc"
-    for word in [*_WORD.findall(text), ""]:
+    found = _WORD.findall(text)
+    found.append("")
+    for word in found:
         if len(word) == 1 and word.isalpha():
             run.append(word)
             continue
@@ -383,20 +408,29 @@ _COUNTRIES = frozenset(
 )
 
 
+_MIN_MERCHANT_BEFORE_STAR = 4  # "UBER *TRIP"; "RI*U" is a name with a stray "*"
+_MIN_REFERENCE_CHARS = 8  # an unknown word this long is a reference: "QLVXXGXE0"
+
+
 def _is_reference(word: str) -> bool:
     """A store number, phone number or payment reference: "3217", "#12", "2K4RT0XY5"."""
     digits = sum(ch.isdigit() for ch in word)
     return digits >= 3 or (digits >= 2 and len(word) >= 6) or word.startswith("#")
 
 
-def strip_descriptor(text: str) -> str | None:
+def strip_descriptor(text: str, known: Callable[[str], bool] | None = None) -> str | None:
     """The merchant named by a card-statement or till line, or None if `text` is not one.
 
     "SQ *BLUE BOTTLE COFFEE" → "BLUE BOTTLE COFFEE" (the processor goes), "AMZN Mktp
     UK*2K4RT0XY5" → "amazon" (the merchant is before the "*", the reference after it goes),
     "UBER *TRIP HELP.UBER.COM" → "UBER", "TRAINLINE.COM LONDON GB" → "TRAINLINE LONDON",
     "TESCO STORES 3217 LONDON" → "TESCO STORES LONDON" (store numbers and references go,
-    and a trailing country code).
+    and a trailing country code). With `known` (whether a word is, or is close to, a word of
+    the suppliers' names), an upper-case line's unknown long words after the first are
+    references too: "SLACK TSHXXBRUKG DUBLIN" → "SLACK DUBLIN".
+
+    A "*" counts only after a processor, an alias, or a merchant in capitals or a domain: in
+    "Rogers, Smith *nd Morgan" or "Elli*tt-Garrett" it is noise inside a name.
     """
     merchant = text.strip()
     star = _STAR.match(merchant)
@@ -406,9 +440,21 @@ def strip_descriptor(text: str) -> str | None:
             merchant = after
         else:
             before = _MARKET.sub(" mktp", before)
-            merchant = _ALIASES.get(before.casefold(), before)
+            alias = _ALIASES.get(before.casefold())
+            if alias:
+                merchant = alias
+            elif len(before) >= _MIN_MERCHANT_BEFORE_STAR and (before.isupper() or "." in before):
+                merchant = before
     merchant = _DOMAIN.sub(lambda m: f" {m.group(1)} ", merchant)
     words = [word for word in merchant.split() if not _is_reference(word)]
+    if known is not None and text.isupper():
+        words[1:] = [
+            word
+            for word in words[1:]
+            if not (
+                word.isalnum() and len(word) >= _MIN_REFERENCE_CHARS and not known(word.casefold())
+            )
+        ]
     while len(words) > 1 and words[-1].casefold() in _COUNTRIES:
         words.pop()
     merchant = " ".join(words)
@@ -432,17 +478,31 @@ NUMBER_ON_ONE_SIDE = 0.9  # score factor: "Twins" / "Twins 5"
 LEGAL_FORM_ON_ONE_SIDE = (
     0.99  # score factor: "De Sousa" ranks below "De Sousa SA" for "De Sousa SA"
 )
+LEGAL_FORM_OF_FAMILY = 0.99  # score factor: "Acme GmbH & Co. KG" ranks below "Acme KG" for it
 PREFIX_SCORE = 90.0  # a name cut short (statements truncate at 22 characters): "WILSONHODGE"
+# A statement line of STATEMENT_CHARS is cut there: a name it begins scores this, less a
+# tenth of a point per CUT_CHARS_PER_POINT characters it lacks (the shorter completion first).
+CUT_SCORE = 100.0
+CUT_CHARS_PER_POINT = 20
+STATEMENT_CHARS = 22
+# The same words in another order: "Karlsson Lindblom AB" / "Lindblom Karlsson AB".
+SAME_WORDS_SCORE = 98.0
+# One name's words, each exact and in order, within the other's one word longer: a word
+# dropped or added ("Griffith and Garza" / "Griffith, Adams and Garza", "Garcia Store").
+CONTAINED_SCORE = 92.0
 ACRONYM_SCORE = 90.0  # initials: "IBM" / "International Business Machines"
 MIN_PREFIX_CHARS = 4
 MIN_PREFIX_SHARE = 0.6  # a name cut short keeps most of it
 # Score factor for a merchant read out of a card-statement line: a guess, below the text itself.
 DESCRIPTOR_FACTOR = 0.97
-BRAND_SCORE = 85.0  # a statement line's first word is a name's first word
+# ... and the merchant less its last word (statements end with a city): below that.
+TRAILING_FACTOR = 0.95
+BRAND_SCORE = 92.0  # a statement line's first word is a name's first word
 # A candidate is offered when it scores at least this: close enough that someone might mean it.
 OFFER_FLOOR = 50.0
 # Kept for the type-ahead's fuzzy results and the labelled pairs: a close match.
 THRESHOLD = 81.0
+_MIN_MANGLED_LEGAL = 3  # shorter legal forms are one letter from each other: AB, AS, HB
 _MIN_WORD_WEIGHT = 3  # initials and numbers weigh as much as a short word
 _FILLER = frozenset({"and", "of", "the", "for"})
 _MAX_ACRONYM = 6
@@ -519,6 +579,8 @@ def apply_rules(
         similarity *= LEGAL_FORM_CONFLICT
     elif (a_legal is None) != (b_legal is None):
         similarity *= LEGAL_FORM_ON_ONE_SIDE
+    elif a_legal != b_legal:
+        similarity *= LEGAL_FORM_OF_FAMILY
     if a_numbers != b_numbers and set(a_numbers) != set(b_numbers):
         similarity *= NUMBER_CONFLICT if a_numbers and b_numbers else NUMBER_ON_ONE_SIDE
     return similarity
@@ -536,9 +598,10 @@ class _Form(NamedTuple):
 
 
 def _form(normalized: NormalizedName) -> _Form:
+    core = normalized.core
     # Interned: at 100k suppliers the same surnames and trades repeat thousands of times.
-    words = tuple(map(sys.intern, _scoring_words(normalized.core))) if normalized.core else ()
-    joined = normalized.core.replace(" ", "")
+    words = tuple(map(sys.intern, _scoring_words(core) if "and" in core else core.split()))
+    joined = core.replace(" ", "")
     legal = normalized.legal_form
     full = joined + legal.replace(" ", "") if legal else joined
     return _Form(words, joined, normalized.spelled, full, legal, normalized.numbers)
@@ -546,7 +609,7 @@ def _form(normalized: NormalizedName) -> _Form:
 
 def _initials(form: _Form) -> str:
     """First letters of the words but fillers: "ibm", "pg"."""
-    return "".join(word[0] for word in form.words if word not in _FILLER)
+    return "".join([word[0] for word in form.words if word not in _FILLER])
 
 
 def _acronym_letters(form: _Form) -> str | None:
@@ -570,23 +633,56 @@ def _acronym(a: _Form, b: _Form) -> bool:
     return False
 
 
+def _contained(short: list[str], long: list[str], *, at_ends: bool = False) -> bool:
+    """Whether `short`'s 2 or more words are `long`'s, in order, with one word of `long` left
+    out (`at_ends`: its first or last)."""
+    if len(short) < 2 or len(long) != len(short) + 1:
+        return False
+    if at_ends:
+        return short in (long[1:], long[:-1])
+    rest = iter(long)
+    return all(word in rest for word in short)
+
+
+def _word_evidence(a: list[str], b: list[str]) -> float:
+    """SAME_WORDS_SCORE for the same words in another order, CONTAINED_SCORE for a word of `b`
+    dropped from query `a`, or one added first or last (a typo splitting a word in two adds
+    one inside: "Hill ips and Sons"), else 0."""
+    if len(a) >= 2 and len(a) == len(b) and sorted(a) == sorted(b):
+        return SAME_WORDS_SCORE
+    if _contained(a, b) or _contained(b, a, at_ends=True):
+        return CONTAINED_SCORE
+    return 0.0
+
+
 def _similarity(
-    a: _Form, b: _Form, similar: Callable[[str, str], float] = word_similarity
+    a: _Form, b: _Form, similar: Callable[[str, str], float] = word_similarity, cut: bool = False
 ) -> float:
-    """The noise-tolerant similarity of two forms, before the legal-form and number rules."""
+    """The noise-tolerant similarity of two forms, before the legal-form and number rules;
+    `cut`: `a` is a statement line cut short, so a name it begins is close."""
     if not a.joined or not b.joined:
         return 0.0
     if a.joined == b.joined:
         return 100.0
+    if cut and len(a.joined) >= MIN_PREFIX_CHARS:
+        # "PAYPAL *GULLOTTACILIBR": words run together and cut; the shorter completion first.
+        for prefix, whole in ((a.spelled, b.spelled), (a.full, b.full)):
+            if whole.startswith(prefix):
+                lacking = (len(whole) - len(prefix)) / CUT_CHARS_PER_POINT
+                return max(CUT_SCORE - lacking, PREFIX_SCORE)
     char = max(
         fuzz.ratio(a.joined, b.joined), fuzz.ratio(a.full, b.full), fuzz.ratio(a.spelled, b.spelled)
     )
     words = _words_score(list(a.words), list(b.words), similar)
+    evidence = _word_evidence(list(a.words), list(b.words))
     for x, y in ((a, b), (b, a)):
         # A legal form not last: "Swanson Ltd Online" is "Swanson Ltd" with a word added.
         if x.legal is None and y.legal is not None and set(y.legal.split()) <= set(x.words):
-            words = max(words, _words_score(list(x.words), [*y.words, *y.legal.split()], similar))
+            with_legal = [*y.words, *y.legal.split()]
+            words = max(words, _words_score(list(x.words), with_legal, similar))
+            evidence = max(evidence, _word_evidence(list(x.words), with_legal))
     value = max(char, words) * BLEND_MAX + min(char, words) * (1 - BLEND_MAX)
+    value = max(value, evidence)
     # The query cut short (card statements keep 22 characters): "WILSONHODGE".
     share = len(a.joined) / len(b.joined)
     if (
@@ -601,9 +697,27 @@ def _similarity(
 
 
 def _form_score(
-    a: _Form, b: _Form, similar: Callable[[str, str], float] = word_similarity
+    a: _Form, b: _Form, similar: Callable[[str, str], float] = word_similarity, cut: bool = False
 ) -> float:
-    return apply_rules(_similarity(a, b, similar), a.legal, a.numbers, b.legal, b.numbers)
+    # A line cut short may have lost the end of its legal form ("GMBH" of "GmbH & Co. KG").
+    legal = None if cut and not legal_forms_compatible(a.legal, b.legal) else a.legal
+    value = apply_rules(_similarity(a, b, similar, cut), legal, a.numbers, b.legal, b.numbers)
+    if legal is None and b.legal and len(a.words) >= 2 and _mangled(a.words[-1], b.legal):
+        # "Santiago PZC", "Spence Ldt": `b`'s legal form with a typo.
+        core = " ".join(a.words[:-1])
+        fixed = _form(NormalizedName(core, b.legal, a.numbers, a.spelled))
+        value = max(value, _similarity(fixed, b, similar))
+    return value
+
+
+def _mangled(word: str, legal: str) -> bool:
+    """Whether `word` is the legal form `legal` (3 letters or more) with one edit."""
+    spelled = legal.replace(" ", "")
+    return (
+        len(spelled) >= _MIN_MANGLED_LEGAL
+        and word != spelled
+        and OSA.distance(word, spelled, score_cutoff=1) <= 1
+    )
 
 
 def score(a: NormalizedName, b: NormalizedName) -> float:
@@ -619,15 +733,33 @@ def score(a: NormalizedName, b: NormalizedName) -> float:
     return _form_score(_form(a), _form(b))
 
 
-def query_forms(name: str) -> list[NormalizedName]:
-    """`name` normalised, and the merchant of a card-statement line if it is one."""
-    forms = [normalize(name)]
-    merchant = strip_descriptor(name)
-    if merchant is not None:
-        stripped = normalize(merchant)
-        if stripped.core and stripped != forms[0]:
-            forms.append(stripped)
-    return [form for form in forms if form.core]
+class QueryForm(NamedTuple):
+    """One reading of a looked-up name: its fields, the factor its scores are scaled by, and
+    whether it is a statement line cut at STATEMENT_CHARS."""
+
+    normalized: NormalizedName
+    factor: float
+    cut: bool
+
+
+def query_forms(name: str, known: Callable[[str], bool] | None = None) -> list[QueryForm]:
+    """`name` normalised; if it is a card-statement line, the merchant it names (scaled by
+    DESCRIPTOR_FACTOR), and that merchant less its last word (TRAILING_FACTOR: a city, a
+    word cut short). `known`: see `strip_descriptor`."""
+    plain = normalize(name)
+    forms = [QueryForm(plain, 1.0, False)] if plain.core else []
+    merchant = strip_descriptor(name, known)
+    if merchant is None:
+        return forms
+    seen = {plain}
+    words = _words(merchant)
+    readings = [(_from_words(words), DESCRIPTOR_FACTOR, len(name) == STATEMENT_CHARS)]
+    readings.append((_from_words(words[:-1]), TRAILING_FACTOR, False))
+    for normalized, factor, cut in readings:
+        if normalized.core and normalized not in seen:
+            seen.add(normalized)
+            forms.append(QueryForm(normalized, factor, cut))
+    return forms
 
 
 # ---------------------------------------------------------------------------------------------
@@ -652,6 +784,7 @@ _SEARCH_SCAN_PER_RESULT = 20  # how many text hits per wanted result a search lo
 # Candidate generation (see `SupplierIndex`), chosen by measurement like the scoring constants.
 RESCORE = 24  # how many shortlisted suppliers are scored in full
 POSTINGS_BUDGET = 4_000  # suppliers gathered through the query's rarest words, at most
+COMMON_BUDGET = 40_000  # postings of commoner words checked against those, at most
 FALLBACK_BELOW = 70.0  # when the best shortlisted supplier scores less, every name is compared
 FALLBACK_CUTOFF = 75.0  # in characters, keeping those at least this close
 SHORTLIST_SIMILARITY = 75.0  # how close an indexed word must be to gather its suppliers
@@ -723,7 +856,7 @@ class SupplierIndex:
         index = cls()
         postings = index._postings
         for supplier_id, name in latest.items():
-            entry = index._add_entry(supplier_id, name, normalize(name))
+            entry = index._add_entry(supplier_id, name, normalize(name), shared=False)
             for token in index._tokens(entry):
                 postings.setdefault(token, []).append(entry)
         variants = index._variants
@@ -751,7 +884,11 @@ class SupplierIndex:
                 else:
                     held.append(word)
 
-    def _add_entry(self, supplier_id: str, name: str, normalized: NormalizedName) -> int:
+    def _add_entry(
+        self, supplier_id: str, name: str, normalized: NormalizedName, shared: bool = True
+    ) -> int:
+        """Add one supplier; `shared`: its lists of entries are shared with another index, so
+        they are copied, never appended to."""
         entry = len(self._ids)
         form = _form(normalized)
         self._ids.append(supplier_id)
@@ -762,13 +899,18 @@ class SupplierIndex:
         self._fulls.append(form.full)
         self._spelled.append(form.spelled)
         self._position[supplier_id] = entry
+        keys = []
         if normalized.core:
-            # A new list, never an append: `with_supplier` shares these lists with its source.
-            self._by_joined[form.joined] = [*self._by_joined.get(form.joined, ()), entry]
+            keys.append((self._by_joined, form.joined))
         if len(form.words) >= 2:
             initials = _initials(form)
             if 2 <= len(initials) <= _MAX_ACRONYM:
-                self._by_initials[initials] = [*self._by_initials.get(initials, ()), entry]
+                keys.append((self._by_initials, initials))
+        for lists, key in keys:
+            if shared:
+                lists[key] = [*lists.get(key, ()), entry]
+            else:
+                lists.setdefault(key, []).append(entry)
         return entry
 
     def _tokens(self, entry: int) -> set[str]:
@@ -880,12 +1022,12 @@ class SupplierIndex:
                 value = cache[a, b] = word_similarity(a, b)
             return value
 
-        def add(query: _Form, entries: Iterable[int], factor: float) -> None:
+        def add(query: _Form, entries: Iterable[int], factor: float, cut: bool = False) -> None:
             forms = self._forms
             brand = query.words[0] if factor != 1.0 and len(query.words[0]) >= 4 else None
             for entry in entries:
                 form = forms[entry]
-                value = _form_score(query, form, similarity)
+                value = _form_score(query, form, similarity, cut)
                 if brand and form.words and form.words[0] == brand:
                     # A statement line starts with the merchant's brand: "ADOBE *CREATIVE
                     # CLOUD" is Adobe Systems Software Ireland Ltd.
@@ -894,9 +1036,10 @@ class SupplierIndex:
                 if value > best.get(entry, -1.0):
                     best[entry] = value
 
-        queries = [_form(normalized) for normalized in query_forms(name)]
-        for number, query in enumerate(queries):
-            add(query, self._shortlist(query), DESCRIPTOR_FACTOR if number else 1.0)
+        readings = query_forms(name, self._known)
+        queries = [_form(reading.normalized) for reading in readings]
+        for query, reading in zip(queries, readings, strict=True):
+            add(query, self._shortlist(query), reading.factor, reading.cut)
         if queries and max(best.values(), default=0.0) < FALLBACK_BELOW:
             # Nothing close through the words (two typos in one word, a word broken in
             # three): the names closest in characters, all of them compared, in C.
@@ -910,6 +1053,10 @@ class SupplierIndex:
             )
             add(queries[0], (entry for _, _, entry in closest), 1.0)
         return best
+
+    def _known(self, word: str) -> bool:
+        """Whether `word` is, or is close to, a word of the suppliers' names."""
+        return any(self._similar(word).values())
 
     def _similar(self, token: str) -> dict[str, float]:
         """Indexed words within a few typos of `token`, with their `word_similarity`."""
@@ -970,12 +1117,23 @@ class SupplierIndex:
         # the rarest token's), and counted: a supplier found through more tokens comes first.
         found.sort(key=lambda item: item[0])
         gathered: list[int] = []
-        for size, similar in found:
+        common = len(found)
+        for at, (size, similar) in enumerate(found):
             if gathered and len(gathered) + size > POSTINGS_BUDGET:
+                common = at
                 break
             for word in similar:
                 gathered.extend(postings[word])
         counts = Counter(gathered)
+        # The commoner tokens still count for the suppliers gathered ("group" of "Reese
+        # Group"), through set intersections in C, up to COMMON_BUDGET postings.
+        budget = COMMON_BUDGET
+        for size, similar in found[common:]:
+            budget -= size
+            if budget < 0:
+                break
+            for word in similar:
+                counts.update(counts.keys() & set(postings[word]))
         shortlist = {entry for entry, _ in counts.most_common(RESCORE)}
         if len(counts) > RESCORE:
             # Many suppliers share the words found (at 100k, a surname's hundreds of names):

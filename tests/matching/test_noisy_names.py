@@ -1,0 +1,127 @@
+"""Matcher capabilities for the noise the evaluation found hard: words dropped, added or
+reordered, legal forms with a typo, statement lines cut short or ending in a city or a
+reference, a stray "*" inside a name, common words in the shortlist."""
+
+from __future__ import annotations
+
+from bot.matching import SupplierIndex, normalize, query_forms, score, strip_descriptor
+
+
+def _first(suppliers: list[str], query: str) -> str:
+    index = SupplierIndex.build([(f"s{i}", name) for i, name in enumerate(suppliers)])
+    found = index.candidates(query)
+    assert found, query
+    return found[0].name
+
+
+def test_a_dropped_word_beats_a_one_typo_neighbour():
+    """All of the query's words, exact and in order, in a name one word longer outrank a
+    name that differs by a typo."""
+    assert _first(["Griffin-Garza", "Griffith, Adams and Garza"], "Griffith, and Garza") == (
+        "Griffith, Adams and Garza"
+    )
+
+
+def test_an_added_last_word_is_a_word_too_many_but_a_split_word_is_not():
+    """A word added at the end keeps the name close; a typo splitting a word inside does
+    not make a shorter name contain the query."""
+    assert _first(["Lindholm Dahl AB", "Lindblom Dahl AB"], "Lindblom Dahl AB Online") == (
+        "Lindblom Dahl AB"
+    )
+    assert score(normalize("Hill ips and Sons"), normalize("Hill and Sons")) < 90
+
+
+def test_the_same_words_in_another_order_beat_a_typo():
+    """ "Lindblom Karlsson AB" is "Karlsson Lindblom AB" rather than "Lindholm Karlsson AB"."""
+    assert _first(["Lindholm Karlsson AB", "Karlsson Lindblom AB"], "Lindblom Karlsson AB") == (
+        "Karlsson Lindblom AB"
+    )
+
+
+def test_a_legal_form_with_one_typo_is_still_that_legal_form():
+    """ "Santiago PZC" is Santiago PLC as surely as "Santiago PLC" is, and "Spence Ldt" is
+    Spence Ltd; a legal form two edits away ("LLC") stays a different company."""
+    assert score(normalize("Santiago PZC"), normalize("Santiago PLC")) == 100.0
+    assert score(normalize("Spence Ldt"), normalize("Spence Ltd")) == 100.0
+    assert score(normalize("Santiago PZC"), normalize("Santiago LLC")) < 90
+    assert _first(["Santiago Inc", "Santiago LLC", "Santiago PLC"], "Santiago PZC") == (
+        "Santiago PLC"
+    )
+
+
+def test_the_same_legal_form_ranks_above_one_of_its_family():
+    """For "Schweitzer KG", the KG itself comes before a GmbH & Co. KG of the same name."""
+    assert _first(["Schweitzer AG & Co. KG", "Schweitzer KG"], "ZTL*SCHWEITZER KG") == (
+        "Schweitzer KG"
+    )
+
+
+def test_a_statement_line_cut_at_22_characters_begins_the_name():
+    """A 22-character line is cut: the name it begins wins, the shorter completion first,
+    even when the cut lost the end of the legal form."""
+    line = "SQ *HAWKINS, SMITH AND"
+    assert len(line) == 22
+    assert _first(["Hawkins-Smith", "Hawkins, Smith and Harrison"], line) == (
+        "Hawkins, Smith and Harrison"
+    )
+    assert _first(
+        ["Martinez, Fletcher and Robles", "Martinez-Fletcher"], "SUMUP *MARTINEZ-FLETCH"
+    ) == ("Martinez-Fletcher")
+    assert _first(
+        ["Schenk GmbH & Co. KG", "Schenk Klemt GmbH & Co. KG"], "SQ *SCHENK KLEMT GMBH "
+    ) == ("Schenk Klemt GmbH & Co. KG")
+
+
+def test_a_statement_line_ending_in_a_city_finds_the_name_without_it():
+    """ "IZ *ROYAL SMIT BERLIN" is Royal Smit: the merchant is also read without its last word."""
+    assert _first(["Royal de Smit", "Royal Smit", "Bertin"], "IZ *ROYAL SMIT BERLIN") == (
+        "Royal Smit"
+    )
+
+
+def test_an_unknown_long_word_in_a_capitals_line_is_a_reference():
+    """ "SLACK TSHXXBRUKG DUBLIN" is Slack: a word of no supplier's name is dropped."""
+    assert strip_descriptor("SLACK TSHXXBRUKG DUBLIN", lambda word: False) == "SLACK DUBLIN"
+    assert strip_descriptor("SLACK TSHXXBRUKG DUBLIN", lambda word: True) is None
+    assert _first(["Slack Technologies Ltd", "Drubin AG"], "SLACK TSHXXBRUKG DUBLIN") == (
+        "Slack Technologies Ltd"
+    )
+
+
+def test_a_star_inside_a_name_is_noise_not_a_merchant():
+    """ "Elli*tt-Garrett" and "Rogers, Smith *nd Morgan" are names with a stray "*"; "UBER
+    *TRIP" and "Amazon.co.uk*2K4RT0XY5" are merchants before their "*"."""
+    assert strip_descriptor("Elli*tt-Garrett") is None
+    assert strip_descriptor("Rogers, Smith *nd Morgan") is None
+    assert strip_descriptor("UBER *TRIP") == "UBER"
+    assert strip_descriptor("Amazon.co.uk*2K4RT0XY5") == "Amazon"
+    assert _first(["Ellis Inc", "Elliott-Garrett"], "Elli*tt-Garrett") == "Elliott-Garrett"
+
+
+def test_query_forms_read_a_statement_line_three_ways():
+    """A statement line is read as itself, as its merchant, and as the merchant less its
+    last word, each scaled down further."""
+    forms = query_forms("IZ *ROYAL SMIT BERLIN")
+    assert [form.normalized.core for form in forms] == [
+        "iz royal smit berlin",
+        "royal smit berlin",
+        "royal smit",
+    ]
+    assert forms[0].factor > forms[1].factor > forms[2].factor
+    assert not any(form.cut for form in forms)
+    assert [form.cut for form in query_forms("SQ *HAWKINS, SMITH AND")] == [False, True, False]
+
+
+def test_a_common_word_still_counts_in_the_shortlist():
+    """Among many names sharing a surname and many sharing "Group", the one with both is
+    shortlisted and found first, whatever the word order."""
+    suppliers = [f"Reese {legal}" for legal in ("Inc", "LLC", "PLC", "Ltd")]
+    suppliers += [f"Reese-{chr(97 + i)}{chr(97 + j)}son" for i in range(26) for j in range(3)]
+    suppliers += [
+        f"{chr(97 + i)}{chr(97 + j)}{chr(97 + k)}ley Group"
+        for i in range(26)
+        for j in range(26)
+        for k in range(8)
+    ]
+    suppliers.append("Reese Group")
+    assert _first(suppliers, "Group Reese") == "Reese Group"
