@@ -3,7 +3,7 @@
 Tokens come from `ledgerlink token create --team T`; a token acts only within its team.
 Errors are JSON: 401 for a missing, unknown or revoked token, 400 with per-field `errors` (an
 unknown or ambiguous category also lists the closest account names in `suggestions`),
-404 for an item that is not the token's team's, 413 for bodies over 1 MiB (the router).
+404 for an item that is not the token's team's, 413 for bodies over 1 MiB (bot.http).
 """
 
 from __future__ import annotations
