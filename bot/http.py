@@ -68,7 +68,9 @@ class Request(flask.Request):
 
 @dataclass
 class Response:
-    """A view's answer (status, body, type, extra headers); `HttpApp` hands it to Flask."""
+    """A view's answer as plain data (status, body, type, extra headers), turned into Flask's
+    response when sent: the playground's views answer with it and read it back (a recorded
+    reply); ledgerlink's own views answer the way Flask views do."""
 
     status: int = 200
     body: bytes = b""
@@ -93,7 +95,8 @@ class Response:
         )
 
 
-Handler = Callable[[Request], Response]
+# A view: the request in, a `Response` or anything Flask makes a response of out.
+Handler = Callable[[Request], object]
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class Route:
     pattern: str  # a path with {name} segments
     handler: Handler | None = None
     wsgi: Callable | None = None  # a WSGI app that answers the whole exchange itself
+    secure: bool = True  # add SECURITY_HEADERS (not to Bolt's install page: it shows an image)
 
     @property
     def rule(self) -> str:
@@ -184,8 +188,10 @@ def _view(route: Route):
 
     def view(**_):
         answer = handler(flask.request)
-        # ledgerlink's own answers get the security headers; Bolt's (its install page) not.
-        return _secured(answer.to_flask()) if isinstance(answer, Response) else answer
+        if isinstance(answer, Response):
+            answer = answer.to_flask()
+        response = flask.current_app.make_response(answer)
+        return _secured(response) if route.secure else response
 
     return view
 
@@ -259,7 +265,7 @@ def slack_routes(bolt_app, *, verify_requests: bool) -> list[Route]:
     )
     routes = []
     if verify_requests:
-        routes.append(Route("POST", "/slack/events", handler=adapter.handle))
+        routes.append(Route("POST", "/slack/events", handler=adapter.handle, secure=False))
     else:
         routes.append(
             Route(
@@ -273,18 +279,18 @@ def slack_routes(bolt_app, *, verify_requests: bool) -> list[Route]:
             )
         )
     if bolt_app.oauth_flow is not None:
-        routes.append(Route("GET", "/slack/install", handler=adapter.handle))
-        routes.append(Route("GET", "/slack/oauth_redirect", handler=adapter.handle))
+        for path in ("/slack/install", "/slack/oauth_redirect"):
+            routes.append(Route("GET", path, handler=adapter.handle, secure=False))
     return routes
 
 
 def health_route(store) -> Route:
-    def healthz(_request: Request) -> Response:
+    def healthz(_request: Request):
         try:
             ok = store.ping()
         except Exception:  # any database failure means unhealthy; say so, don't crash
             log.exception("health check failed")
             ok = False
-        return Response.json({"ok": ok}, 200 if ok else 503)
+        return flask.jsonify(ok=ok), 200 if ok else 503
 
     return Route("GET", "/healthz", handler=healthz)

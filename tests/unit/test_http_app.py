@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from slack_bolt import App
 
-from bot.http import MAX_BODY_BYTES, HttpApp, Request, Response, Route
+from bot.http import MAX_BODY_BYTES, HttpApp, Request, Response, Route, SlackEvents
+from tests.conftest import SIGNING_SECRET
+from tests.fakes.slack_requests import signed_headers
 
 
 @pytest.fixture
@@ -83,3 +86,24 @@ def test_reassigning_routes_serves_the_new_list(served):
     http, _, app = served
     app.routes = [*app.routes, Route("GET", "/late", handler=lambda _: Response.text("late"))]
     assert http.get("/late").text == "late"
+
+
+@pytest.fixture
+def slack_events():
+    bolt = App(signing_secret=SIGNING_SECRET, token="xoxb-test", token_verification_enabled=False)
+    adapter = SlackEvents(bolt, signing_secret=SIGNING_SECRET)
+    app = HttpApp([Route("POST", "/slack/events", handler=adapter.handle, secure=False)])
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://t") as http:
+        yield http
+
+
+def test_slack_bodies_that_slack_would_not_send_get_401_or_400(slack_events):
+    """Unsigned junk is 401; a body that is not UTF-8, or signed but not Slack's shape, is 400."""
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    junk = "payload=%7B%22type%22%3A%22block_actions%22%7D"
+    assert slack_events.post("/slack/events", content=junk, headers=form).status_code == 401
+    not_utf8 = slack_events.post("/slack/events", content=b"payload=\xff\xfe", headers=form)
+    assert not_utf8.status_code == 400
+    for body in (junk, "payload=not-json", "command=%2Fx&text=%FF"):
+        headers = signed_headers(SIGNING_SECRET, body)
+        assert slack_events.post("/slack/events", content=body, headers=headers).status_code == 400
