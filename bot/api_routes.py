@@ -3,14 +3,16 @@
 Tokens come from `ledgerlink token create --team T`; a token acts only within its team.
 Errors are JSON: 401 for a missing, unknown or revoked token, 400 with per-field `errors` (an
 unknown or ambiguous category also lists the closest account names in `suggestions`),
-404 for an item that is not the token's team's, 413 for bodies over 1 MiB (the router).
+404 for an item that is not the token's team's, 413 for bodies over 1 MiB (bot.http).
 """
 
 from __future__ import annotations
 
 import json
 
-from bot.http import Request, Response, Route
+from flask import jsonify
+
+from bot.http import Request, Route
 from bot.item_input import parse_item
 from handlers.payloads import parse_id
 
@@ -23,16 +25,12 @@ def _authenticate(store, request: Request):
     return store.authenticate_api_token(token.strip())
 
 
-def _unauthorized() -> Response:
-    response = Response.json(
-        {
-            "error": "missing, unknown or revoked API token; send "
-            "'Authorization: Bearer <token>' (ledgerlink token create)"
-        },
-        401,
+def _unauthorized():
+    error = (
+        "missing, unknown or revoked API token; send "
+        "'Authorization: Bearer <token>' (ledgerlink token create)"
     )
-    response.headers.append(("WWW-Authenticate", 'Bearer realm="ledgerlink"'))
-    return response
+    return jsonify(error=error), 401, {"WWW-Authenticate": 'Bearer realm="ledgerlink"'}
 
 
 def item_json(item, store) -> dict:
@@ -58,45 +56,42 @@ def item_json(item, store) -> dict:
 
 
 def item_routes(store, items) -> list[Route]:
-    def create(request: Request) -> Response:
+    def create(request: Request):
         token = _authenticate(store, request)
         if token is None:
             return _unauthorized()
         try:
             data = json.loads(request.body() or b"null")
         except (ValueError, UnicodeDecodeError):
-            return Response.json({"errors": {"body": "not valid JSON"}}, 400)
+            return jsonify(errors={"body": "not valid JSON"}), 400
         parsed, errors = parse_item(data)
         if errors:
-            return Response.json({"errors": errors}, 400)
+            return jsonify(errors=errors), 400
         # The category must name an account of the synced chart (by code, name or id); it is
         # fixed to that account's id now, so a rename at the provider later changes nothing.
         category = items.check_category(token.team_id, parsed.category)
         if category is not None and category.error:
-            return Response.json(
-                {
-                    "errors": {"category": category.error},
-                    "suggestions": {"category": list(category.suggestions)},
-                },
-                400,
-            )
+            return jsonify(
+                errors={"category": category.error},
+                suggestions={"category": list(category.suggestions)},
+            ), 400
         item, created = items.submit(
             token.team_id,
             parsed,
             source="api",
             category_account_id=category.account.remote_id if category else None,
         )
-        return Response.json({"id": item.id, "status": item.status}, 201 if created else 200)
+        return jsonify(id=item.id, status=item.status), 201 if created else 200
 
-    def show(request: Request) -> Response:
+    def show(request: Request):
         token = _authenticate(store, request)
         if token is None:
             return _unauthorized()
         item_id = parse_id(request.params["id"])
         item = None if item_id is None else store.team_item(token.team_id, item_id)
         if item is None:
-            return Response.json({"error": "no such item"}, 404)
-        return Response.json(item_json(item, store))
+            return jsonify(error="no such item"), 404
+        return jsonify(item_json(item, store))
 
     return [
         Route("POST", "/api/items", handler=create),

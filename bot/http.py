@@ -1,8 +1,10 @@
-"""The WSGI application behind `ledgerlink serve`: a small router in front of Bolt.
+"""The WSGI application behind `ledgerlink serve`: Flask, with Bolt's Flask adapter for Slack.
 
-Slack's routes go to Bolt's WSGI adapter; ledgerlink's own routes (provider OAuth callbacks,
-the items API, health) are plain functions from `Request` to `Response`. Bodies larger than
-MAX_BODY_BYTES are refused with 413 before they are read.
+Each route is declared as a `Route` (a method, a `/path/{name}` pattern and a view) and
+registered on a Flask app, which matches paths, parses requests and answers 404 and 405.
+A body over MAX_BODY_BYTES is refused with 413 before it is read (by its Content-Length, and
+by Flask's MAX_CONTENT_LENGTH for a chunked one); ledgerlink's own answers carry
+SECURITY_HEADERS.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from http import HTTPStatus
-from urllib.parse import parse_qs
+from pathlib import Path
 
+import flask
 from slack_bolt import BoltRequest, BoltResponse
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.flask import SlackRequestHandler
+from slack_bolt.adapter.flask.handler import to_flask_response
 from slack_sdk.signature import SignatureVerifier
+from werkzeug.exceptions import HTTPException
 
 from handlers.payloads import well_formed
 
@@ -34,61 +38,40 @@ SECURITY_HEADERS = [
         "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
     ),
 ]
+ERROR_TEXT = {
+    404: "Not found\n",
+    405: "Method not allowed\n",
+    413: "Request body too large (limit 1 MiB)\n",
+}
 
 
-class PayloadTooLarge(Exception):
-    pass
+class Request(flask.Request):
+    """Flask's request, with the short names the views use."""
 
+    @property
+    def params(self) -> dict[str, str]:
+        """The path's `{name}` segments."""
+        return self.view_args or {}
 
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    environ: dict
-    params: dict[str, str] = field(default_factory=dict)
-    _body: bytes | None = None
-
-    @classmethod
-    def from_environ(cls, environ: dict) -> Request:
-        headers = {
-            key[5:].replace("_", "-").lower(): value
-            for key, value in environ.items()
-            if key.startswith("HTTP_")
-        }
-        for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            if environ.get(key):
-                headers[key.replace("_", "-").lower()] = environ[key]
-        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-        return cls(
-            method=environ["REQUEST_METHOD"].upper(),
-            path=environ.get("PATH_INFO", "/"),
-            query=query,
-            headers=headers,
-            environ=environ,
-        )
+    @property
+    def query(self) -> dict[str, str]:
+        """The query string: the first value of each name, blank values left out."""
+        return {name: value for name, value in self.args.items() if value}
 
     def body(self) -> bytes:
-        if self._body is None:
-            length = self.headers.get("content-length")
-            if length is not None:
-                size = int(length)
-                if size > MAX_BODY_BYTES:
-                    raise PayloadTooLarge
-                self._body = self.environ["wsgi.input"].read(size) if size else b""
-            else:
-                self._body = self.environ["wsgi.input"].read(MAX_BODY_BYTES + 1)
-                if len(self._body) > MAX_BODY_BYTES:
-                    raise PayloadTooLarge
-        return self._body
+        """The raw body; over MAX_BODY_BYTES Flask stops reading and answers 413."""
+        return self.get_data(cache=True)
 
-    def json(self):
+    def json(self):  # a method, unlike Flask's property: the views call request.json()
         return json.loads(self.body())
 
 
 @dataclass
 class Response:
+    """A view's answer as plain data (status, body, type, extra headers), turned into Flask's
+    response when sent: the playground's views answer with it and read it back (a recorded
+    reply); ledgerlink's own views answer the way Flask views do."""
+
     status: int = 200
     body: bytes = b""
     content_type: str = "text/plain; charset=utf-8"
@@ -106,8 +89,14 @@ class Response:
     def html(cls, html: str, status: int = 200) -> Response:
         return cls(status, html.encode(), "text/html; charset=utf-8")
 
+    def to_flask(self) -> flask.Response:
+        return flask.Response(
+            self.body, self.status, headers=self.headers, content_type=self.content_type
+        )
 
-Handler = Callable[[Request], Response]
+
+# A view: the request in, a `Response` or anything Flask makes a response of out.
+Handler = Callable[[Request], object]
 
 
 @dataclass(frozen=True)
@@ -115,23 +104,32 @@ class Route:
     method: str
     pattern: str  # a path with {name} segments
     handler: Handler | None = None
-    wsgi: Callable | None = None  # a WSGI app that handles the whole exchange itself
+    wsgi: Callable | None = None  # a WSGI app that answers the whole exchange itself
+    secure: bool = True  # add SECURITY_HEADERS (not to Bolt's install page: it shows an image)
 
-    def match(self, method: str, path: str) -> dict[str, str] | None:
-        if method != self.method:
-            return None
-        regex = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.pattern) + "$"
-        found = re.match(regex, path)
-        return found.groupdict() if found else None
+    @property
+    def rule(self) -> str:
+        return re.sub(r"\{(\w+)\}", r"<\1>", self.pattern)
 
 
 class HttpApp:
+    """A Flask app serving `routes`; assigning `routes` again serves the new list (the
+    playground starts serving before the app its later routes need exists)."""
+
     def __init__(self, routes: Iterable[Route]):
         self.routes = list(routes)
 
+    @property
+    def routes(self) -> list[Route]:
+        return self._routes
+
+    @routes.setter
+    def routes(self, routes: Iterable[Route]) -> None:
+        self._routes = list(routes)
+        self.flask = _flask_app(self._routes)
+
     def __call__(self, environ, start_response):
         started = time.monotonic()
-        request = Request.from_environ(environ)
         status = ["500"]
 
         def capture(status_line, headers, exc_info=None):
@@ -139,56 +137,73 @@ class HttpApp:
             return start_response(status_line, headers, exc_info)
 
         try:
-            result = self._dispatch(request, environ, capture)
-            return _send(result, capture) if isinstance(result, Response) else result
+            return self.flask(environ, capture)
         finally:
             # Only the path: query strings may carry OAuth codes and states.
             log.info(
                 "%s %s %s %.0fms",
-                request.method,
-                request.path,
+                environ.get("REQUEST_METHOD", ""),
+                environ.get("PATH_INFO", "/"),
                 status[0],
                 (time.monotonic() - started) * 1000,
             )
 
-    def _dispatch(self, request: Request, environ, start_response):
-        allowed = False
-        for route in self.routes:
-            params = route.match(request.method, request.path)
-            if params is None:
-                allowed = allowed or route.match(route.method, request.path) is not None
-                continue
-            request.params = params
-            try:
-                length = int(request.headers.get("content-length") or 0)
-            except ValueError:
-                return Response.text("Bad Content-Length\n", 400)
-            if length > MAX_BODY_BYTES:
-                return Response.text("Request body too large (limit 1 MiB)\n", 413)
-            try:
-                if route.wsgi is not None:
-                    return route.wsgi(environ, start_response)
-                return route.handler(request)
-            except PayloadTooLarge:
-                return Response.text("Request body too large (limit 1 MiB)\n", 413)
-        if allowed:
-            return Response.text("Method not allowed\n", 405)
-        return Response.text("Not found\n", 404)
+
+def _flask_app(routes: list[Route]) -> flask.Flask:
+    # Named for the log: an unexpected error is logged (scrubbed) under ledgerlink's logger.
+    app = flask.Flask("ledgerlink.http", root_path=str(Path(__file__).parent), static_folder=None)
+    app.request_class = Request
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.url_map.merge_slashes = False  # "//healthz" is not found, not redirected
+
+    @app.before_request
+    def refuse_large_bodies():
+        if (flask.request.content_length or 0) > MAX_BODY_BYTES:
+            flask.abort(413)
+
+    @app.errorhandler(HTTPException)
+    def plain_error(error: HTTPException):
+        text = ERROR_TEXT.get(error.code, f"{error.name}\n")
+        response = Response.text(text, error.code or 500).to_flask()
+        if error.code == 405:
+            response.headers["Allow"] = ", ".join(error.valid_methods or ())
+        return _secured(response)
+
+    for route in routes:
+        app.add_url_rule(
+            route.rule,
+            endpoint=f"{route.method} {route.pattern}",
+            view_func=_view(route),
+            methods=[route.method],
+            provide_automatic_options=False,
+        )
+    return app
 
 
-def _send(response: Response, start_response):
-    headers = [
-        ("Content-Type", response.content_type),
-        ("Content-Length", str(len(response.body))),
-        *SECURITY_HEADERS,
-        *response.headers,
-    ]
-    start_response(f"{response.status} {HTTPStatus(response.status).phrase}", headers)
-    return [response.body]
+def _view(route: Route):
+    if route.wsgi is not None:
+        app = route.wsgi
+        return lambda **_: app  # Flask runs a WSGI app a view returns and sends its answer
+    handler = route.handler
+
+    def view(**_):
+        answer = handler(flask.request)
+        if isinstance(answer, Response):
+            answer = answer.to_flask()
+        response = flask.current_app.make_response(answer)
+        return _secured(response) if route.secure else response
+
+    return view
+
+
+def _secured(response: flask.Response) -> flask.Response:
+    for name, value in SECURITY_HEADERS:
+        response.headers.setdefault(name, value)
+    return response
 
 
 class SlackEvents(SlackRequestHandler):
-    """Bolt's WSGI adapter, refusing a body that is not a request Slack would send: 401 when
+    """Bolt's Flask adapter, refusing a body that is not a request Slack would send: 401 when
     it is not signed with the signing secret, else 400.
 
     Bolt parses the body (form fields, the `payload` JSON, the view and action shapes) and
@@ -201,13 +216,21 @@ class SlackEvents(SlackRequestHandler):
         super().__init__(app)
         self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
 
-    def dispatch(self, request) -> BoltResponse:
+    def handle(self, req: flask.Request) -> flask.Response:
+        if req.method != "POST":
+            return super().handle(req)  # the install flow
+        return to_flask_response(self._dispatch(req))
+
+    def _dispatch(self, req: flask.Request) -> BoltResponse:
         try:
-            raw, headers = request.get_body(), request.get_headers()
-        except ValueError:  # not UTF-8
+            raw = req.get_data().decode("utf-8")
+        except UnicodeDecodeError:
             return _malformed()
+        headers = {name.lower(): value for name, value in req.headers.items()}
         try:
-            bolt_request = BoltRequest(body=raw, query=request.query_string, headers=headers)
+            # QUERY_STRING as the server gave it (werkzeug keeps its bytes as latin-1).
+            query = req.query_string.decode("latin-1")
+            bolt_request = BoltRequest(body=raw, query=query, headers=headers)
         except self.PARSE_ERRORS:
             return _malformed() if self._signed(raw, headers) else _unsigned()
         if bolt_request.body.get("ssl_check") != "1" and not self._signed(raw, headers):
@@ -242,7 +265,7 @@ def slack_routes(bolt_app, *, verify_requests: bool) -> list[Route]:
     )
     routes = []
     if verify_requests:
-        routes.append(Route("POST", "/slack/events", wsgi=adapter))
+        routes.append(Route("POST", "/slack/events", handler=adapter.handle, secure=False))
     else:
         routes.append(
             Route(
@@ -256,18 +279,18 @@ def slack_routes(bolt_app, *, verify_requests: bool) -> list[Route]:
             )
         )
     if bolt_app.oauth_flow is not None:
-        routes.append(Route("GET", "/slack/install", wsgi=adapter))
-        routes.append(Route("GET", "/slack/oauth_redirect", wsgi=adapter))
+        for path in ("/slack/install", "/slack/oauth_redirect"):
+            routes.append(Route("GET", path, handler=adapter.handle, secure=False))
     return routes
 
 
 def health_route(store) -> Route:
-    def healthz(_request: Request) -> Response:
+    def healthz(_request: Request):
         try:
             ok = store.ping()
         except Exception:  # any database failure means unhealthy; say so, don't crash
             log.exception("health check failed")
             ok = False
-        return Response.json({"ok": ok}, 200 if ok else 503)
+        return flask.jsonify(ok=ok), 200 if ok else 503
 
     return Route("GET", "/healthz", handler=healthz)

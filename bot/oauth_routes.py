@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from bot.http import Request, Response, Route
+from bot.http import Request, Route
 from bot.pages import result_page
 
 PROVIDERS = ("xero", "quickbooks", "sandbox")  # sandbox: only `ledgerlink demo` sets it up
 
 
 def provider_callback_route(connections, providers: dict) -> Route:
-    def callback(request: Request) -> Response:
+    def callback(request: Request):
         provider = request.params["provider"]
         if provider not in PROVIDERS:
-            return Response.html(
+            return (
                 result_page(
                     title="Unknown provider",
                     message="ledgerlink only connects to Xero and QuickBooks.",
@@ -22,7 +22,7 @@ def provider_callback_route(connections, providers: dict) -> Route:
                 404,
             )
         if provider not in providers:
-            return Response.html(
+            return (
                 result_page(
                     title="Not set up",
                     message="This ledgerlink server is not set up for this provider.",
@@ -35,6 +35,6 @@ def provider_callback_route(connections, providers: dict) -> Route:
         page = result_page(
             title=result.title, message=result.message, ok=result.ok, team_id=result.team_id
         )
-        return Response.html(page, result.status)
+        return page, result.status  # Flask sends a str as text/html
 
     return Route("GET", "/oauth/{provider}/callback", handler=callback)
