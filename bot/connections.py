@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from authlib.common.security import generate_token
 
+from bot import outcomes as o
 from bot.sync_types import SyncStarted
-from handlers import connection_messages as msgs
+from bot.wording import provider_name
 from providers.base import ProviderError, Tenant
 
 log = logging.getLogger("ledgerlink.connections")
@@ -81,7 +82,7 @@ class ConnectionService:
     # -- the provider's redirect ---------------------------------------------------------
 
     def handle_callback(self, provider: str, params: dict[str, str]) -> CallbackResult:
-        name = msgs.provider_name(provider)
+        name = provider_name(provider)
         state = self.store.consume_oauth_state(params.get("state") or "", provider)
         if state is None:
             return CallbackResult(
@@ -94,7 +95,7 @@ class ConnectionService:
             )
         if params.get("error"):
             if params["error"] == "access_denied":
-                self._tell(state, msgs.cancelled(provider))
+                self._tell(state, self.notifier.render(o.LoginCancelled(provider)))
                 return CallbackResult(
                     False,
                     "Connection cancelled",
@@ -102,7 +103,10 @@ class ConnectionService:
                     state.team_id,
                 )
             reason = params.get("error_description") or params["error"]
-            self._tell(state, msgs.login_failed(provider, f"{name} said: {reason[:200]}."))
+            self._tell(
+                state,
+                self.notifier.render(o.LoginFailed(provider, f"{name} said: {reason[:200]}.")),
+            )
             return CallbackResult(
                 False,
                 "Connection failed",
@@ -126,7 +130,7 @@ class ConnectionService:
             log.warning(
                 "code exchange with %s failed for team %s: %s", provider, state.team_id, error
             )
-            self._tell(state, msgs.login_failed(provider, f"{error}."))
+            self._tell(state, self.notifier.render(o.LoginFailed(provider, f"{error}.")))
             return CallbackResult(
                 False,
                 "Connection failed",
@@ -135,7 +139,7 @@ class ConnectionService:
                 status=502,
             )
         if not grant.tenants:
-            self._tell(state, msgs.no_tenants(provider))
+            self._tell(state, self.notifier.render(o.NoTenants(provider)))
             return CallbackResult(
                 False,
                 "No organisation shared",
@@ -144,7 +148,7 @@ class ConnectionService:
             )
         if len(grant.tenants) > 1:
             pending = self.store.create_pending_grant(state, grant.tokens, grant.tenants)
-            self._tell(state, msgs.choose_tenant(pending, provider))
+            self._tell(state, self.notifier.render(o.ChooseTenant(pending, provider)))
             return CallbackResult(
                 True,
                 "Choose the organisation in Slack",
@@ -177,8 +181,8 @@ class ConnectionService:
         if not confirmed:
             self._revoke_quietly(grant.provider, grant.tokens)
             current = self.store.connection(grant.connection_id)
-            kept = msgs.tenant_switch_kept(
-                current.tenant_name if current else "the current organisation"
+            kept = self.notifier.render(
+                o.TenantSwitchKept(current.tenant_name if current else "the current organisation")
             )
             return CallbackResult(True, "Kept", kept["text"], team_id, slack=kept)
         tenant = next(t for t in grant.tenants if t.id == grant.chosen_tenant_id)
@@ -197,7 +201,10 @@ class ConnectionService:
             and current.tenant_id != tenant.id
         ):
             ask = self.store.create_pending_grant(flow, tokens, tenants, chosen_tenant_id=tenant.id)
-            self._tell(flow, msgs.confirm_tenant_switch(ask, current.tenant_name, tenant.name))
+            self._tell(
+                flow,
+                self.notifier.render(o.ConfirmTenantSwitch(ask, current.tenant_name, tenant.name)),
+            )
             return CallbackResult(
                 True,
                 "Confirm in Slack",
@@ -236,7 +243,7 @@ class ConnectionService:
             )
             if current is not None and not replaceable:
                 self._revoke_quietly(flow.provider, tokens)
-                self._tell(flow, msgs.raced(current))
+                self._tell(flow, self.notifier.render(o.ConnectRaced(current)))
                 return CallbackResult(
                     False,
                     "Already connected",
@@ -269,10 +276,10 @@ class ConnectionService:
             tenant_id=tenant.id,
             connection_id=connection.id,
         )
-        announcement = msgs.connected(connection, reconnected=renew)
+        announcement = self.notifier.render(o.Connected(connection, reconnected=renew))
         self._announce(flow, announcement)
         self.executor.submit(self._after_connect, connection)
-        name = msgs.provider_name(flow.provider)
+        name = provider_name(flow.provider)
         return CallbackResult(
             True,
             f"Connected to {name}",

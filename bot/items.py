@@ -17,10 +17,10 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from bot import categories
+from bot import outcomes as o
 from bot.item_input import ItemInput
 from bot.matching import Candidate, SupplierIndex, match_key
 from bot.notices import Notices
-from handlers import item_messages as msgs
 from providers.base import (
     Bill,
     BillLine,
@@ -164,7 +164,7 @@ class ItemService:
                     duplicate_of=original.id,
                     detail=f"duplicate of #{original.id}",
                 )
-                self._show(held, msgs.duplicate(held, original))
+                self._show(held, self.notifier.render(o.ItemDuplicate(held, original)))
                 return held
         connection = self.store.current_connection(item.team_id)
         if connection is None or connection.status != "active":
@@ -199,7 +199,7 @@ class ItemService:
             )
             self._show(
                 waiting,
-                msgs.supplier_prompt(waiting, connection.tenant_name, candidates),
+                self.notifier.render(o.SupplierNeeded(waiting, connection.tenant_name, candidates)),
                 prompt=True,
             )
         return self.store.item(item.id)
@@ -251,7 +251,7 @@ class ItemService:
         )
         if held is None:
             return self.store.item(item.id)
-        self._show(held, msgs.waiting_for_sync(held, connection))
+        self._show(held, self.notifier.render(o.WaitingForSync(held, connection)))
         if self._synced(connection):  # the sync committed while this item was being held
             self.release_waiting(connection)
             return self.store.item(item.id)
@@ -287,9 +287,9 @@ class ItemService:
         if held is None:
             return self.store.item(item.id)
         if connection is None:
-            self._show(held, msgs.not_connected(held))
+            self._show(held, self.notifier.render(o.HeldNotConnected(held)))
         else:
-            self._show(held, msgs.connection_expired(held, connection))
+            self._show(held, self.notifier.render(o.HeldExpired(held, connection)))
             self.notices.tell_expired(connection)
         return held
 
@@ -313,7 +313,7 @@ class ItemService:
         connection = self.store.connection(item.connection_id)
         # The rule is learnt by whoever wins the compare-and-set below; saving it first is
         # harmless for a loser, whose choice of an existing supplier is just as valid.
-        announce = msgs.resolved(item, actor, chosen=record.name)
+        announce = self.notifier.render(o.ItemResolved(item, actor, chosen=record.name))
         ready = self._ready(
             item,
             connection,
@@ -351,7 +351,7 @@ class ItemService:
         # Publishing creates it: the same code path as the "warning off" case, with retries.
         self._show(
             claimed,
-            msgs.resolved(claimed, actor),
+            self.notifier.render(o.ItemResolved(claimed, actor)),
         )
         self.executor.submit(self.publish, claimed.id)
         return claimed, None
@@ -379,7 +379,7 @@ class ItemService:
         )
         if moved is None:
             return self.store.item(item.id), "already"
-        self._show(moved, msgs.discarded(moved, actor))
+        self._show(moved, self.notifier.render(o.ItemDiscarded(moved, actor)))
         return moved, None
 
     def retry(self, item, *, actor: str | None = None):
@@ -433,7 +433,9 @@ class ItemService:
             count += result.status == "published"
         if count:
             self.notifier.tell_admins(
-                connection.team_id, connection, msgs.held_published(count, connection.provider)
+                connection.team_id,
+                connection,
+                self.notifier.render(o.HeldPublished(count, connection.provider)),
             )
         return count
 
@@ -460,7 +462,7 @@ class ItemService:
         if item is None:
             return self.store.item(item_id)
         if item.prompt_ts is None:
-            self._show(item, msgs.publishing(item))
+            self._show(item, self.notifier.render(o.ItemPublishing(item)))
         session = provider.session(
             connection.tenant_id, ConnectionTokenStore(self.store, connection.id)
         )
@@ -504,7 +506,10 @@ class ItemService:
                 detail=result.remote_id,
             )
             self._show(
-                done, msgs.published(done, connection.provider, note=note, notes=result.notes)
+                done,
+                self.notifier.render(
+                    o.ItemPublished(done, connection.provider, note=note, notes=result.notes)
+                ),
             )
         self.store.audit(
             item.team_id,
@@ -607,7 +612,7 @@ class ItemService:
                 item.id, (from_status,), "failed", last_error=words, detail=words[:500]
             )
             if failed is not None:
-                self._show(failed, msgs.publish_error(failed, words))
+                self._show(failed, self.notifier.render(o.PublishFailed(failed, words)))
         return failed or self.store.item(item.id)
 
     def _queue(self, item, error):
@@ -625,7 +630,7 @@ class ItemService:
                 next_attempt_at=iso(self.clock.now() + wait),
                 detail="queued",
             )
-            self._show(queued, msgs.queued(queued, str(error)))
+            self._show(queued, self.notifier.render(o.PublishQueued(queued, str(error))))
         return queued
 
     # -- scheduled work ----------------------------------------------------------------------
@@ -646,7 +651,7 @@ class ItemService:
         and by DM to the submitter. (A prompt Slack refused is the outbox's to retry.)"""
         count = 0
         for item in self.store.unanswered_prompts(now - PROMPT_REMINDER_AFTER):
-            message = msgs.prompt_reminder(item)
+            message = self.notifier.render(o.PromptReminder(item))
             with self.notifier.transaction():  # the claim and the reminders, together
                 if not self.store.claim_prompt_reminder(item.id, now):
                     continue
@@ -658,7 +663,7 @@ class ItemService:
                     self.notifier.direct(item.team_id, item.submitted_by, message)
             count += 1
         for item, group in self.store.unanswered_grouped(now - PROMPT_REMINDER_AFTER):
-            message = msgs.prompt_reminder(item)
+            message = self.notifier.render(o.PromptReminder(item))
             with self.notifier.transaction():  # listed in a grouped message: its thread
                 if not self.store.claim_prompt_reminder(item.id, now):
                     continue
@@ -680,7 +685,7 @@ class ItemService:
             return "opened"
         connection = self.store.connection(item.connection_id)
         candidates = self.directory.index(item.connection_id).candidates(item.supplier_name)
-        prompt = msgs.supplier_prompt(item, connection.tenant_name, candidates)
+        prompt = self.notifier.render(o.SupplierNeeded(item, connection.tenant_name, candidates))
         self.notifier.outbox.thread_post(item, prompt, group.channel, group.ts)
         self.store.note_item(item.id, f"prompt opened from the grouped message by {actor}")
         return None

@@ -27,11 +27,12 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from bot import outcomes as o
 from bot.notices import EXPIRY_REMINDER, Notices, cycle
 from bot.outbox import OutboxJob
 from bot.scheduler import Job
 from bot.sync import jitter
-from handlers import sync_messages
+from bot.wording import revoked_text
 from providers.base import ConnectionExpired, ProviderError
 from store.connections import ConnectionTokenStore
 
@@ -115,7 +116,7 @@ class ExpiryReminderJob(_ConnectionJob):
             days = self.due_reminder(connection, now)
             if days is None:
                 continue
-            message = sync_messages.expiry_reminder(connection, now)
+            message = self.deps.notifier.render(o.ExpiryReminder(connection, now))
             key = f"{cycle(connection)}/{days}"
             done += self.notices.send_once(connection, EXPIRY_REMINDER, key, message)
         return done
@@ -190,7 +191,7 @@ class TokenHealthJob(_ConnectionJob):
             log.info("refreshed the tokens of connection %s ahead of expiry", connection.id)
             return True
         except ConnectionExpired as expired:
-            reason = sync_messages.revoked_text(connection.provider, str(expired))
+            reason = revoked_text(connection.provider, str(expired))
             self.notices.expire(connection, reason=reason)
             return True
         except ProviderError as error:

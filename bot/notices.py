@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from handlers import sync_messages
+from bot.outcomes import ConnectionExpiredNotice
 from store.timeutil import iso
 
 log = logging.getLogger("ledgerlink.notices")
@@ -54,5 +54,5 @@ class Notices:
         return self.tell_expired(self.store.connection(connection.id))
 
     def tell_expired(self, connection) -> bool:
-        message = sync_messages.connection_expired_notice(connection)
+        message = self.notifier.render(ConnectionExpiredNotice(connection))
         return self.send_once(connection, EXPIRED, cycle(connection), message)

@@ -1,20 +1,29 @@
 """Everything ledgerlink says in Slack goes through here, into the outbox (`bot.outbox`).
 
-Services call the notifier inside `notifier.transaction()` with the change that causes the
-message, so both are stored together; delivery (paced, retried, in order, once) is the
+Services report what happened as plain data (`bot.outcomes`); `render`, wired in by the
+composition root (`handlers.render`), turns that into the Slack message. Services call the
+notifier inside `notifier.transaction()` with the change that causes the message, so both are
+stored together; delivery (paced, retried, in order, once) is the
 outbox's. A method returning a row id means the message is queued and will be delivered or,
 failing that, sent to a fallback or noted in the item's history — never silently dropped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.outbox import Outbox, dm_target
 
 
 class Notifier:
-    def __init__(self, outbox: Outbox, store):
+    def __init__(self, outbox: Outbox, store, *, render: Callable[[object], dict]):
         self.outbox = outbox
         self._store = store
+        self._render = render
+
+    def render(self, outcome) -> dict:
+        """The message ({"text", "blocks"}) that shows `outcome` (one of `bot.outcomes`)."""
+        return self._render(outcome)
 
     def transaction(self):
         """Store the change and the messages it causes together; try them once committed."""

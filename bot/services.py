@@ -20,7 +20,7 @@ from bot.notify import Notifier
 from bot.outbox import Outbox
 from bot.slack_clients import SlackClients
 from bot.sync import SyncService
-from handlers import outbox_messages
+from handlers import outbox_messages, render
 from handlers.deps import Deps
 
 
@@ -42,7 +42,7 @@ def build_deps(
         render_group=outbox_messages.grouped_prompts,
         render_note=outbox_messages.with_note,
     )
-    notifier = Notifier(outbox, store)
+    notifier = Notifier(outbox, store, render=render.render)
     events = ConnectionEvents()
     common = {
         "config": config,

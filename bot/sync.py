@@ -31,10 +31,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot import outcomes as o
+from bot import wording
 from bot.notices import FIRST_SYNC_FAILED, SYNC_FAILING, SYNC_RECOVERED, Notices
 from bot.sync_types import SyncAlreadyRunning, SyncBusy, SyncOutcome, SyncProgress, SyncStarted
-from handlers import sync_messages
-from handlers.connection_messages import provider_name
 from providers.base import (
     ONE_LIST_PER_KIND,
     ConnectionExpired,
@@ -344,7 +344,7 @@ class SyncService:
             # Stored plain, like every run error; the messages showing it escape it.
             return "expired", f"The connection is {connection.status}; an admin needs to reconnect."
         if connection.provider not in self.providers:
-            name = provider_name(connection.provider)
+            name = wording.provider_name(connection.provider)
             return "failed", f"{name} isn't set up on this ledgerlink server."
         return "ok", None
 
@@ -356,11 +356,11 @@ class SyncService:
             retry_at = self.clock.now() + timedelta(seconds=limited.retry_after)
             return (
                 "deferred",
-                sync_messages.rate_limited_text(provider, limited.scope, retry_at),
+                wording.rate_limited_text(provider, limited.scope, retry_at),
                 retry_at,
             )
         if isinstance(failure, ConnectionExpired):
-            error = sync_messages.revoked_text(provider, str(failure))
+            error = wording.revoked_text(provider, str(failure))
             self.notices.expire(connection, reason=error)
             return "expired", error, None
         if isinstance(failure, LeaseLost):
@@ -370,9 +370,9 @@ class SyncService:
                 None,
             )
         if isinstance(failure, ProviderUnavailable):
-            return "failed", sync_messages.unavailable_text(provider, str(failure)), None
+            return "failed", wording.unavailable_text(provider, str(failure)), None
         if isinstance(failure, ProviderError):
-            return "failed", sync_messages.refused_text(provider, str(failure)), None
+            return "failed", wording.refused_text(provider, str(failure)), None
         # A bug: recorded as a failed run (never left "running"), with the traceback in the log.
         log.error("sync run %s of connection %s failed", run.id, connection.id, exc_info=failure)
         return "failed", "Something went wrong on ledgerlink's side; it will try again later.", None
@@ -455,7 +455,7 @@ class SyncService:
             return
         if self.store.latest_sync_run(connection.id, "ok") is not None:
             return
-        message = sync_messages.first_sync_failed(connection, error, retry_at)
+        message = self.notifier.render(o.FirstSyncFailed(connection, error, retry_at))
         self.notices.send_once(connection, FIRST_SYNC_FAILED, str(connection.id), message)
 
     def _heartbeat(self, claim: _Claim) -> None:
@@ -478,11 +478,13 @@ class SyncService:
         streak = self.store.failure_streak(connection.id)
         if len(streak) >= ALERT_AFTER_FAILURES:
             first = streak[-1]
-            message = sync_messages.sync_failing(
-                connection,
-                len(streak),
-                streak[0].error,
-                self.store.latest_sync_run(connection.id, "ok"),
+            message = self.notifier.render(
+                o.SyncFailing(
+                    connection,
+                    len(streak),
+                    streak[0].error,
+                    self.store.latest_sync_run(connection.id, "ok"),
+                )
             )
             return self.notices.send_once(connection, SYNC_FAILING, str(first.id), message)
         if streak:
@@ -494,5 +496,8 @@ class SyncService:
         if last_ok is None or last_ok.id <= int(alerted):
             return False
         return self.notices.send_once(
-            connection, SYNC_RECOVERED, alerted, sync_messages.sync_recovered(connection, last_ok)
+            connection,
+            SYNC_RECOVERED,
+            alerted,
+            self.notifier.render(o.SyncRecovered(connection, last_ok)),
         )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bot.wording import PROVIDER_NAMES, provider_name  # noqa: F401  (handlers.connections)
 from handlers import ids
-from handlers.messages import PROVIDER_NAMES, day, help_lines, section, status_text
+from handlers.messages import day, help_lines, section, status_text
 from handlers.text import escape, plain_text
 
 REDIRECT_PATH = "/oauth/{}/callback"
@@ -16,10 +17,6 @@ BILL_STATUS_LABELS = {
     "SUBMITTED": "Awaiting approval",
     "AUTHORISED": "Approved (awaiting payment)",
 }
-
-
-def provider_name(provider: str) -> str:
-    return PROVIDER_NAMES.get(provider, provider)
 
 
 def _message(text: str, *extra: dict) -> dict:

@@ -6,6 +6,7 @@ so every message can be unit-tested and validated with `slack_sdk.models` withou
 
 from __future__ import annotations
 
+from bot.wording import PROVIDER_NAMES, day
 from handlers.grammar import SUBCOMMANDS, UsageError, usage_line
 from handlers.text import code, escape
 
@@ -37,17 +38,11 @@ def help_message() -> dict:
     }
 
 
-PROVIDER_NAMES = {"xero": "Xero", "quickbooks": "QuickBooks", "sandbox": "Sandbox Books"}
 STATUS_WORDS = {
     "active": "Connected",
     "expired": ":red_circle: *Expired*",
     "revoked": ":red_circle: *Access revoked*",
 }
-
-
-def day(moment) -> str:
-    """26 Nov 2027"""
-    return f"{moment.day} {moment:%b %Y}"
 
 
 def status_text(connection, now) -> str:

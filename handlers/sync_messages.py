@@ -11,7 +11,15 @@ import math
 from collections.abc import Mapping
 from datetime import datetime
 
-from handlers.connection_messages import actions, provider_name, reconnect_button
+from bot.wording import (  # noqa: F401  (the sync outcome wording, re-exported)
+    provider_name,
+    rate_limited_text,
+    refused_text,
+    revoked_text,
+    unavailable_text,
+    utc_time,
+)
+from handlers.connection_messages import actions, reconnect_button
 from handlers.messages import NOT_CONNECTED, day, refusal_message, section
 from handlers.text import bold, escape
 
@@ -32,11 +40,6 @@ def _message(text: str, *extra: dict) -> dict:
 
 def _org(connection) -> str:
     return f"{provider_name(connection.provider)} data for {bold(connection.tenant_name)}"
-
-
-def utc_time(moment: datetime) -> str:
-    """26 Nov 2026 09:00 UTC"""
-    return f"{day(moment)} {moment:%H:%M} UTC"
 
 
 def slack_time(moment: datetime) -> str:
@@ -171,34 +174,6 @@ def provider_unavailable(connection) -> dict:
         f":warning: {name} isn't set up on this ledgerlink server, so it can't refresh. "
         "Ask whoever runs ledgerlink to configure it."
     )
-
-
-# -- sync outcome wording -------------------------------------------------------------------
-# Stored as the run's error or the connection's status reason, so plain words as the provider
-# gave them (times in UTC), never mrkdwn: every message that shows them escapes them.
-
-
-def rate_limited_text(provider: str, scope: str, retry_at: datetime) -> str:
-    limit = {"day": "daily", "minute": "per-minute", "concurrent": "concurrent"}.get(scope, scope)
-    return (
-        f"{provider_name(provider)} says ledgerlink reached its {limit} request limit; "
-        f"ledgerlink will try again after {utc_time(retry_at)}."
-    )
-
-
-def revoked_text(provider: str, error: str) -> str:
-    return f"{provider_name(provider)} refused ledgerlink's access ({error})."
-
-
-def unavailable_text(provider: str, error: str) -> str:
-    return (
-        f"{provider_name(provider)} didn't answer properly ({error}). "
-        "ledgerlink will try again shortly."
-    )
-
-
-def refused_text(provider: str, error: str) -> str:
-    return f"{provider_name(provider)} refused the request ({error})."
 
 
 # -- scheduled notices ----------------------------------------------------------------------

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from bot.clock import FixedClock
 from bot.config import Config
 from bot.items import ItemService
+from handlers.render import render
 from providers.base import PublishedBill
 from store import open_store
 from tests.fakes.rendezvous import FileBarrier, meet_around
@@ -43,6 +44,8 @@ class _BillSession(FakeSession):
 
 class SilentNotifier:
     """Slack is not part of this race: messages are accepted and dropped."""
+
+    render = staticmethod(render)
 
     def post(self, team_id, channel, message, *, thread_ts=None):
         return "1.0001"

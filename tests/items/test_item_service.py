@@ -11,6 +11,7 @@ from bot.clock import FixedClock
 from bot.config import Config
 from bot.item_input import parse_item
 from bot.items import ItemService
+from handlers.render import render
 from handlers.settings import default_account_problem
 from providers.base import Record, ValidationFailed
 from store import open_store
@@ -21,6 +22,8 @@ from tests.sync.fakes import NOW
 
 class RecordingNotifier:
     """Stands in for Slack: remembers what would have been posted."""
+
+    render = staticmethod(render)
 
     def __init__(self):
         self.posts = []

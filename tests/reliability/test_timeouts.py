@@ -20,6 +20,7 @@ from bot.config import Config, ProviderCredentials
 from bot.item_input import parse_item
 from bot.items import ItemService
 from bot.sync import SyncService
+from handlers.render import render
 from providers.http import Timing
 from providers.xero import XeroProvider
 from store import open_store
@@ -50,6 +51,8 @@ class TimingOut:
 
 class Posted:
     """A notifier that records messages instead of posting them."""
+
+    render = staticmethod(render)
 
     def __init__(self):
         self.messages: list[str] = []

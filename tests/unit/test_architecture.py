@@ -7,9 +7,15 @@ names the contract and the chain of imports that breaks it.
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+
+from bot import outcomes
+from handlers import render
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,6 +37,23 @@ def _lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _skeleton(tmp_path: Path) -> None:
+    """Empty root packages and every module the contracts name, for `lint-imports` to find;
+    each ignored import exists, as an import-linter ignore must match an import."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    for package in config["root_packages"]:
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    for contract in config["contracts"]:
+        for module in contract["source_modules"]:
+            if "." in module:
+                (tmp_path / (module.replace(".", "/") + ".py")).write_text("")
+        for ignored in contract.get("ignore_imports", []):
+            importer, imported = (name.strip() for name in ignored.split("->"))
+            (tmp_path / (imported.replace(".", "/") + ".py")).write_text("")
+            (tmp_path / (importer.replace(".", "/") + ".py")).write_text(f"import {imported}\n")
+
+
 def test_import_contracts_hold():
     """Every [tool.importlinter] contract holds on the real tree (providers/, store/ stay low)."""
     result = _lint_imports(ROOT)
@@ -39,17 +62,14 @@ def test_import_contracts_hold():
     assert "the product does not import the playground; only `ledgerlink demo` starts it KEPT" in (
         result.stdout
     )
+    assert "the domain services never import handlers/ KEPT" in result.stdout
 
 
 def test_a_backwards_import_is_reported(tmp_path):
     """The same contracts catch a store module importing bot/ and a handlers module importing
     the playground, and the report names each import; the CLI's demo import stays allowed."""
-    for package in ("bot", "handlers", "providers", "store", "playground"):
-        (tmp_path / package).mkdir()
-        (tmp_path / package / "__init__.py").write_text("")
+    _skeleton(tmp_path)  # with bot/cli.py importing playground.demo, the allowed import
     (tmp_path / "bot" / "clock.py").write_text("")
-    (tmp_path / "bot" / "cli.py").write_text("import playground.demo\n")
-    (tmp_path / "playground" / "demo.py").write_text("")
     (tmp_path / "store" / "leaky.py").write_text("from bot.clock import Clock\n")
     (tmp_path / "handlers" / "leaky.py").write_text("import playground.demo\n")
     result = _lint_imports(tmp_path)
@@ -59,3 +79,29 @@ def test_a_backwards_import_is_reported(tmp_path):
     assert "the product does not import the playground" in result.stdout
     assert "handlers.leaky -> playground.demo" in result.stdout
     assert "bot.cli -> playground.demo" not in result.stdout  # the ignored one is not reported
+
+
+def test_a_service_reaching_into_handlers_is_reported(tmp_path):
+    """A service importing a Slack message builder, even through another bot module, breaks
+    the services contract, and the report names the chain."""
+    _skeleton(tmp_path)
+    (tmp_path / "handlers" / "item_messages.py").write_text("")
+    (tmp_path / "bot" / "helper.py").write_text("from handlers import item_messages\n")
+    (tmp_path / "bot" / "items.py").write_text("from bot import helper\n")
+    result = _lint_imports(tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "the domain services never import handlers/ BROKEN" in result.stdout
+    assert "bot.items -> bot.helper" in result.stdout
+
+
+def test_every_outcome_has_a_renderer_that_takes_its_fields():
+    """Each outcome a service can report renders, and its fields are its builder's arguments."""
+    reported = {
+        cls
+        for _, cls in inspect.getmembers(outcomes, inspect.isclass)
+        if dataclasses.is_dataclass(cls) and cls.__module__ == outcomes.__name__
+    }
+    assert reported == set(render.BUILDERS)
+    for cls, build in render.BUILDERS.items():
+        names = [f.name for f in dataclasses.fields(cls)]
+        inspect.signature(build).bind(**dict.fromkeys(names))

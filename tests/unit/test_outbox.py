@@ -19,6 +19,7 @@ from bot.notify import Notifier
 from bot.outbox import GROUP_THRESHOLD, Outbox
 from bot.pacing import CHANNEL, Pacer
 from handlers import outbox_messages
+from handlers.render import render
 from store import open_store
 from tests.sync.fakes import NOW
 
@@ -343,7 +344,7 @@ def test_a_grouped_prompt_nobody_answered_is_reminded_in_the_groups_thread(
         store=store,
         providers={},
         clock=clock,
-        notifier=Notifier(outbox, store),
+        notifier=Notifier(outbox, store, render=render),
         executor=None,
     )
     items = [new_item(store, supplier=f"Supplier {n}") for n in range(GROUP_THRESHOLD + 1)]
