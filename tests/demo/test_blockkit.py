@@ -4,7 +4,6 @@ message, form and tab the app sends, drawn without an "unsupported" box."""
 from __future__ import annotations
 
 import re
-from dataclasses import fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,9 +14,8 @@ from bot.matching import Candidate
 from handlers import connection_messages, item_messages, messages, sync_messages
 from playground import blockkit
 from playground.blockkit import Context, mrkdwn
-from store.connections import Connection
-from store.items import Item
 from store.workspaces import Settings
+from tests.fakes.records import connection, item
 
 ROOT = Path(__file__).resolve().parents[2]
 CTX = Context(users={"U1": "Alex Admin", "U2": "Sam Staff"}, channels={"C1": "accounts"})
@@ -308,47 +306,6 @@ def test_modal_and_home():
 
 
 # -- everything the app sends ------------------------------------------------------------------
-
-
-def connection(**changes) -> Connection:
-    values = dict(
-        id=1,
-        team_id="T1",
-        provider="sandbox",
-        tenant_id="org",
-        tenant_name="Harbour Lane Café Ltd",
-        status="active",
-        status_reason=None,
-        connected_by="U1",
-        connected_at=NOW,
-        expires_at=NOW.replace(year=2027),
-        channel_id="C1",
-        refresh_expires_at=None,
-        disconnected_by=None,
-        disconnected_at=None,
-    )
-    return Connection(**{**values, **changes})
-
-
-def item(**changes) -> Item:
-    values = {f.name: None for f in fields(Item)}
-    values.update(
-        id=4,
-        team_id="T1",
-        source="slack",
-        supplier_name="Pinnacle Plumbng",
-        supplier_key="pinnacle",
-        date="2026-11-26",
-        total="149.99",
-        currency="GBP",
-        status="needs_supplier",
-        attempts=0,
-        submitted_by="U2",
-        created_at="x",
-        updated_at="x",
-        bill_url="https://sandbox.test/b/1",
-    )
-    return Item(**{**values, **changes})
 
 
 def app_messages() -> dict[str, dict]:

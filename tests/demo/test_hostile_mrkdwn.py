@@ -21,7 +21,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
-from dataclasses import fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -34,6 +33,7 @@ from playground.blockkit import Context, mrkdwn
 from store.connections import Connection
 from store.items import Item
 from store.workspaces import Settings
+from tests.fakes import records
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ["handlers.messages"] + [
@@ -59,12 +59,8 @@ def one_of(*values) -> OneOf:
 
 
 def build_item(text: str, **changes) -> Item:
-    values = {f.name: None for f in fields(Item)}
-    values.update(
-        id=4,
-        team_id="T1",
+    values = dict(
         source="api",
-        submitted_by="U2",
         supplier_name=text,
         supplier_key="k",
         supplier_display=text,
@@ -73,36 +69,13 @@ def build_item(text: str, **changes) -> Item:
         category=text,
         tax=text,
         last_error=text,
-        date="2026-11-26",
-        total="149.99",
-        currency="GBP",
-        status="needs_supplier",
-        attempts=0,
-        created_at="x",
-        updated_at="x",
-        bill_url="https://sandbox.test/b/1",
     )
-    return Item(**{**values, **changes})
+    return records.item(**{**values, **changes})
 
 
 def build_connection(text: str, **changes) -> Connection:
-    values = dict(
-        id=1,
-        team_id="T1",
-        provider="xero",
-        tenant_id="org",
-        tenant_name=text,
-        status="active",
-        status_reason=text,
-        connected_by="U1",
-        connected_at=NOW,
-        expires_at=NOW.replace(year=2027),
-        channel_id="C1",
-        refresh_expires_at=None,
-        disconnected_by=None,
-        disconnected_at=None,
-    )
-    return Connection(**{**values, **changes})
+    values = dict(provider="xero", tenant_name=text, status_reason=text)
+    return records.connection(**{**values, **changes})
 
 
 def outcome(text: str, **changes) -> SimpleNamespace:

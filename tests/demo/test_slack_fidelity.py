@@ -76,6 +76,12 @@ def section(text: str) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
+def post_actions(workspace, text: str, block_id: str, element: dict) -> dict:
+    """Post to the channel a message whose one block is an actions block holding element."""
+    blocks = [{"type": "actions", "block_id": block_id, "elements": [element]}]
+    return call(workspace, "chat.postMessage", channel=ws.CHANNEL, text=text, blocks=blocks)
+
+
 # -- the Web API --------------------------------------------------------------------------------
 
 
@@ -275,13 +281,7 @@ def test_a_button_click_carries_the_stored_element_and_a_response_url(slack, app
         "style": "primary",
         "text": {"type": "plain_text", "text": "Use Supplier 1"},
     }
-    posted = call(
-        workspace,
-        "chat.postMessage",
-        channel=ws.CHANNEL,
-        text="prompt",
-        blocks=[{"type": "actions", "block_id": "prompt_main", "elements": [button]}],
-    )
+    posted = post_actions(workspace, "prompt", "prompt_main", button)
     slack.act(
         ws.STAFF, {"channel": ws.CHANNEL, "ts": posted["ts"]}, "prompt_main", "item_use_supplier"
     )
@@ -310,13 +310,7 @@ def test_choosing_in_a_select_sends_the_option_the_app_offered(slack, app, works
     """A static select sends the option object as defined; an unknown value is refused."""
     option = {"text": {"type": "plain_text", "text": "Harbour Lane"}, "value": "g1|0"}
     select = {"type": "static_select", "action_id": "connection_choose_tenant", "options": [option]}
-    posted = call(
-        workspace,
-        "chat.postMessage",
-        channel=ws.CHANNEL,
-        text="choose",
-        blocks=[{"type": "actions", "block_id": "b", "elements": [select]}],
-    )
+    posted = post_actions(workspace, "choose", "b", select)
     where = {"channel": ws.CHANNEL, "ts": posted["ts"]}
     slack.act(ws.ADMIN, where, "b", "connection_choose_tenant", "g1|0")
     assert app.received[-1]["actions"][0]["selected_option"] == option
@@ -337,13 +331,7 @@ def test_options_loads_send_block_suggestion_and_remember_the_offer(slack, app, 
         "min_query_length": 1,
         "placeholder": {"type": "plain_text", "text": "Search"},
     }
-    posted = call(
-        workspace,
-        "chat.postMessage",
-        channel=ws.CHANNEL,
-        text="prompt",
-        blocks=[{"type": "actions", "block_id": "prompt_pick_4", "elements": [select]}],
-    )
+    posted = post_actions(workspace, "prompt", "prompt_pick_4", select)
     offered = {"text": {"type": "plain_text", "text": "Rapid Couriers"}, "value": "4|s9"}
     app.answers.append(httpx.Response(200, json={"options": [offered]}))
     where = {"channel": ws.CHANNEL, "ts": posted["ts"]}

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from bot.matching import THRESHOLD, SupplierIndex
 from handlers import ids
 from handlers.item_messages import supplier_prompt
+from tests.fakes import records
 
 SUPPLIERS = [
     ("1", "Torphy-Corkery"),
@@ -22,7 +21,7 @@ SUPPLIERS = [
 
 
 def item(name: str):
-    return SimpleNamespace(
+    return records.item(
         id=9,
         supplier_name=name,
         date="2026-11-20",

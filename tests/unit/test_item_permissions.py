@@ -4,7 +4,7 @@ ledgerlink admin; anyone may answer the supplier question."""
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -14,6 +14,7 @@ from bot.admins import AdminPolicy
 from handlers import connections, guards, ids, items
 from handlers.deps import Deps
 from store.items import Item
+from tests.fakes import records
 
 TEAM, ADMIN, SUBMITTER, OUTSIDER = "T1", "UADMIN", "USUBMIT", "UOUTSIDE"
 CONFIGURED_ADMIN = "UCONFADMIN"  # named in LEDGERLINK_ADMINS
@@ -21,22 +22,20 @@ NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 
 
 def make_item(**changes) -> Item:
-    values = {f.name: None for f in fields(Item)}
-    values.update(
+    values = dict(
         id=7,
         team_id=TEAM,
-        source="slack",
         submitted_by=SUBMITTER,
         supplier_name="Pinnacle Plumbing",
         supplier_key="pinnacle plumbing",
         date="2026-11-20",
         total="42.10",
+        currency=None,
         status="failed",
         attempts=1,
-        created_at="x",
-        updated_at="x",
+        bill_url=None,
     )
-    return Item(**{**values, **changes})
+    return records.item(**{**values, **changes})
 
 
 class FakeStore:

@@ -9,29 +9,21 @@ from slack_sdk.models.views import View
 from handlers import connection_messages, messages
 from handlers.grammar import UsageError
 from store.connections import Connection
+from tests.fakes import records
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 
 def connection(**changes) -> Connection:
     values = dict(
-        id=1,
-        team_id="T1",
         provider="xero",
         tenant_id="t",
         tenant_name="Demo Company (NZ)",
-        status="active",
-        status_reason=None,
         connected_by="UADMIN",
         connected_at=NOW,
         expires_at=NOW + timedelta(days=365),
-        channel_id="C1",
-        refresh_expires_at=None,
-        disconnected_by=None,
-        disconnected_at=None,
     )
-    values.update(changes)
-    return Connection(**values)
+    return records.connection(**{**values, **changes})
 
 
 def validate(payload: dict) -> None:
