@@ -36,6 +36,11 @@ class CallbackResult:
     status: int = 200
     slack: dict | None = None  # what to show in Slack in place of a choice that was made
 
+    @classmethod
+    def failed(cls, message: str, team_id: str, status: int) -> CallbackResult:
+        """A login that came back but could not be used."""
+        return cls(False, "Connection failed", message, team_id, status=status)
+
 
 class ConnectionService:
     def __init__(
@@ -107,20 +112,10 @@ class ConnectionService:
                 state,
                 self.notifier.render(o.LoginFailed(provider, f"{name} said: {reason[:200]}.")),
             )
-            return CallbackResult(
-                False,
-                "Connection failed",
-                f"{name} said: {reason[:200]}",
-                state.team_id,
-                status=400,
-            )
+            return CallbackResult.failed(f"{name} said: {reason[:200]}", state.team_id, 400)
         if not params.get("code"):
-            return CallbackResult(
-                False,
-                "Connection failed",
-                "The login came back without an authorization code.",
-                state.team_id,
-                status=400,
+            return CallbackResult.failed(
+                "The login came back without an authorization code.", state.team_id, 400
             )
         try:
             grant = self.providers[provider].exchange_code(
@@ -131,12 +126,8 @@ class ConnectionService:
                 "code exchange with %s failed for team %s: %s", provider, state.team_id, error
             )
             self._tell(state, self.notifier.render(o.LoginFailed(provider, f"{error}.")))
-            return CallbackResult(
-                False,
-                "Connection failed",
-                f"{name} did not accept the login: {error}",
-                state.team_id,
-                status=502,
+            return CallbackResult.failed(
+                f"{name} did not accept the login: {error}", state.team_id, 502
             )
         if not grant.tenants:
             self._tell(state, self.notifier.render(o.NoTenants(provider)))

@@ -40,6 +40,8 @@ FIELDS = (
     "submitted_by",
     "external_id",
 )
+# The fields read as text, in FIELDS order; the dates and the total are parsed on their own.
+_TEXT_FIELDS = tuple(name for name in FIELDS if name not in ("date", "total", "due_date"))
 
 
 @dataclass(frozen=True)
@@ -84,17 +86,7 @@ def parse_item(data) -> tuple[ItemInput | None, dict[str, str]]:
             errors[str(name)[:50]] = "unknown field"
     values: dict[str, str | None] = {}
     cleaned: list[tuple[str, str]] = []
-    for name in (
-        "supplier",
-        "currency",
-        "tax",
-        "reference",
-        "description",
-        "category",
-        "channel",
-        "submitted_by",
-        "external_id",
-    ):
+    for name in _TEXT_FIELDS:
         value, error = _text(
             data.get(name), LIMITS.get(name, 40), allow_number=name in ("tax", "external_id")
         )

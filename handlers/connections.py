@@ -125,12 +125,20 @@ def _own_current_connection(value: str, team_id: str, deps: Deps):
     return connection
 
 
-@admins_only(ADMIN_ACTION)
-def on_reconnect(body, action, client, respond, *, deps: Deps) -> None:
+def _button_connection(body, action, client, respond, deps: Deps):
+    """(team_id, user_id, connection) for a button on this team's current connection; the
+    connection is None, and the user was told the button is stale, when it names another."""
     team_id, user_id = team_and_user(body)
     connection = _own_current_connection(action.get("value"), team_id, deps)
     if connection is None:
         reply(body, client, respond, msgs.stale_action())
+    return team_id, user_id, connection
+
+
+@admins_only(ADMIN_ACTION)
+def on_reconnect(body, action, client, respond, *, deps: Deps) -> None:
+    _, user_id, connection = _button_connection(body, action, client, respond, deps)
+    if connection is None:
         return
     reply(
         body,
@@ -215,10 +223,8 @@ def on_tenant_switch(body, action, client, respond, *, deps: Deps) -> None:
 
 @admins_only(ADMIN_ACTION)
 def on_disconnect(body, action, client, respond, *, deps: Deps) -> None:
-    team_id, user_id = team_and_user(body)
-    connection = _own_current_connection(action.get("value"), team_id, deps)
+    team_id, user_id, connection = _button_connection(body, action, client, respond, deps)
     if connection is None:
-        reply(body, client, respond, msgs.stale_action())
         return
     try:
         problem = deps.connections.disconnect(connection, actor=user_id)

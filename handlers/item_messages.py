@@ -289,6 +289,36 @@ def _text_input(
     return element
 
 
+# The form's free-text fields by item attribute: (block_id, action_id, label, max_length).
+_ITEM_TEXT_FIELDS = {
+    "supplier_name": (ids.ITEM_SUPPLIER_BLOCK, ids.ITEM_SUPPLIER, "Supplier", 200),
+    "total": (ids.ITEM_TOTAL_BLOCK, ids.ITEM_TOTAL, "Total", 20),
+    "currency": (ids.ITEM_CURRENCY_BLOCK, ids.ITEM_CURRENCY, "Currency", 3),
+    "tax": (ids.ITEM_TAX_BLOCK, ids.ITEM_TAX, "Tax", 50),
+    "reference": (ids.ITEM_REFERENCE_BLOCK, ids.ITEM_REFERENCE, "Supplier's reference", 255),
+    "description": (ids.ITEM_DESCRIPTION_BLOCK, ids.ITEM_DESCRIPTION, "Description", 3000),
+}
+_ITEM_REQUIRED_TEXT = {"supplier_name", "total"}
+_ITEM_TEXT_HINTS = {
+    "total": "Including tax, e.g. 12.50",
+    "currency": "Three letters, e.g. GBP. Leave empty for the organisation's currency.",
+    "tax": "A tax rate code from the accounting software, or the tax amount",
+}
+
+
+def _item_text_block(attr: str, item) -> dict:
+    """One free-text input of the item form, prefilled from `item` when editing."""
+    block_id, action_id, label, max_length = _ITEM_TEXT_FIELDS[attr]
+    element = _text_input(
+        action_id,
+        getattr(item, attr) if item else None,
+        multiline=attr == "description",
+        max_length=max_length,
+    )
+    optional = attr not in _ITEM_REQUIRED_TEXT
+    return _input(block_id, label, element, optional=optional, hint=_ITEM_TEXT_HINTS.get(attr))
+
+
 def item_form(*, metadata: str, accounts: list[tuple[str, str]], today: date, item=None) -> dict:
     """The submit form (or, with `item`, the edit form). Accounts are (code, name)."""
     if len(accounts) > 100:
@@ -320,50 +350,14 @@ def item_form(*, metadata: str, accounts: list[tuple[str, str]], today: date, it
         "initial_date": item.date if item else today.isoformat(),
     }
     blocks = [
-        _input(
-            ids.ITEM_SUPPLIER_BLOCK,
-            "Supplier",
-            _text_input(ids.ITEM_SUPPLIER, item.supplier_name if item else None, max_length=200),
-        ),
+        _item_text_block("supplier_name", item),
         _input(ids.ITEM_DATE_BLOCK, "Date", when),
-        _input(
-            ids.ITEM_TOTAL_BLOCK,
-            "Total",
-            _text_input(ids.ITEM_TOTAL, item.total if item else None, max_length=20),
-            hint="Including tax, e.g. 12.50",
-        ),
-        _input(
-            ids.ITEM_CURRENCY_BLOCK,
-            "Currency",
-            _text_input(ids.ITEM_CURRENCY, item.currency if item else None, max_length=3),
-            optional=True,
-            hint="Three letters, e.g. GBP. Leave empty for the organisation's currency.",
-        ),
-        _input(
-            ids.ITEM_TAX_BLOCK,
-            "Tax",
-            _text_input(ids.ITEM_TAX, item.tax if item else None, max_length=50),
-            optional=True,
-            hint="A tax rate code from the accounting software, or the tax amount",
-        ),
-        _input(
-            ids.ITEM_REFERENCE_BLOCK,
-            "Supplier's reference",
-            _text_input(ids.ITEM_REFERENCE, item.reference if item else None, max_length=255),
-            optional=True,
-        ),
+        _item_text_block("total", item),
+        _item_text_block("currency", item),
+        _item_text_block("tax", item),
+        _item_text_block("reference", item),
         _input(ids.ITEM_CATEGORY_BLOCK, "Category", category, optional=True),
-        _input(
-            ids.ITEM_DESCRIPTION_BLOCK,
-            "Description",
-            _text_input(
-                ids.ITEM_DESCRIPTION,
-                item.description if item else None,
-                multiline=True,
-                max_length=3000,
-            ),
-            optional=True,
-        ),
+        _item_text_block("description", item),
     ]
     title = f"Edit item #{item.id}" if item else "Submit a receipt"
     return {

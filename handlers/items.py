@@ -114,12 +114,20 @@ def _answered(respond, item, reason: str | None) -> None:
         _private(respond, msgs.stale(reason))
 
 
-def on_create_supplier(ack, body, action, respond, *, deps: Deps) -> None:
-    ack()
+def _button_item(body, action, respond, deps: Deps):
+    """(user_id, item) for a button naming one of this team's items; the item is None, and the
+    user was told the button is stale, when there is no such item."""
     team_id, user_id = team_and_user(body)
     item = item_named(action.get("value"), team_id, deps)
     if item is None:
         _private(respond, msgs.stale())
+    return user_id, item
+
+
+def on_create_supplier(ack, body, action, respond, *, deps: Deps) -> None:
+    ack()
+    user_id, item = _button_item(body, action, respond, deps)
+    if item is None:
         return
     _, reason = deps.items.create_supplier(item, actor=user_id)
     _answered(respond, item, reason)
@@ -187,10 +195,8 @@ def on_open_prompt(ack, body, action, respond, *, deps: Deps) -> None:
     """A grouped message's "Open": that item's own prompt, in the group's thread. Anyone who
     may answer a prompt may open it (answering checks again)."""
     ack()
-    team_id, user_id = team_and_user(body)
-    item = item_named(action.get("value"), team_id, deps)
+    user_id, item = _button_item(body, action, respond, deps)
     if item is None:
-        _private(respond, msgs.stale())
         return
     reason = deps.items.open_prompt(item, actor=user_id)
     if reason == "already":
