@@ -24,11 +24,17 @@ def clean_environ(monkeypatch):
             monkeypatch.delenv(key)
 
 
-@pytest.fixture
-def fake_slack():
+def started_slack() -> FakeSlack:
+    """A started fake Slack with its two users: ADMIN (an admin) and STAFF."""
     fake = FakeSlack().start()
     fake.add_user(ADMIN, admin=True, name="Alex Admin")
     fake.add_user(STAFF, name="Sam Staff")
+    return fake
+
+
+@pytest.fixture
+def fake_slack():
+    fake = started_slack()
     yield fake
     fake.stop()
     fake.assert_nothing_malformed()

@@ -39,26 +39,26 @@ class ProviderLogin:
         return httpx.Response(302, headers={"Location": str(redirect.copy_merge_params(params))})
 
 
-@pytest.fixture
-def xero():
-    fake = fake_xero.FakeXero()
-    login = ProviderLogin(fake, authorize_path="/identity/connect/authorize")
+def _served(fake, login: ProviderLogin):
+    """Yield fake, with its login pages in front of it, served on a loopback port."""
     server = LoopbackServer(login.handle).start()
     fake.login = login
     fake.url = server.url
     yield fake
     server.stop()
+
+
+@pytest.fixture
+def xero():
+    fake = fake_xero.FakeXero()
+    yield from _served(fake, ProviderLogin(fake, authorize_path="/identity/connect/authorize"))
 
 
 @pytest.fixture
 def quickbooks():
     fake = fake_quickbooks.FakeQuickBooks()
     login = ProviderLogin(fake, authorize_path="/connect/oauth2", extra={"realmId": fake.realm_id})
-    server = LoopbackServer(login.handle).start()
-    fake.login = login
-    fake.url = server.url
-    yield fake
-    server.stop()
+    yield from _served(fake, login)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import ADMIN, STAFF
 from tests.e2e.chat import Chat, button, click_of, connect, db_rows
 from tests.e2e.conftest import follow_login
-from tests.fakes.slack_requests import event_callback, interactive, slash_command
+from tests.fakes.slack_requests import event_callback, slash_command, view_submission
 
 pytestmark = pytest.mark.e2e
 
@@ -275,21 +275,7 @@ def test_hostile_organisation_name_is_escaped_everywhere(server, fake_slack, xer
 
 
 def submit_settings(server, fake_slack, user: str, values: dict) -> httpx.Response:
-    payload = {
-        "type": "view_submission",
-        "team": {"id": fake_slack.team_id},
-        "user": {"id": user, "team_id": fake_slack.team_id},
-        "api_app_id": "A0001",
-        "trigger_id": "1.2.3",
-        "view": {
-            "id": "V1",
-            "type": "modal",
-            "callback_id": "settings_view",
-            "state": {"values": values},
-            "private_metadata": "",
-        },
-    }
-    return server.post_signed(interactive(payload))
+    return server.post_signed(view_submission(fake_slack.team_id, user, "settings_view", values))
 
 
 def settings_values(status: str = "DRAFT", warn: bool = False) -> dict:

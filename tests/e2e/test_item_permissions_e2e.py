@@ -15,6 +15,7 @@ from tests.e2e.test_items_e2e import (
     form_values,
     get_item,
     item_status,
+    opened_view,
     post_item,
     prompt_for,
     submit_form,
@@ -116,10 +117,7 @@ def test_retry_and_edit_are_for_the_submitter_or_an_admin(workspace, fake_slack,
     )
 
     chat.click(edit, user=STAFF, wait=False)
-    [opened] = fake_slack.wait_for(lambda f: f.calls_to("views.open"))
-    view = opened.args["view"]
-    view = json.loads(view) if isinstance(view, str) else view
-    assert view["private_metadata"] == f"edit:{item['id']}"
+    assert opened_view(fake_slack)["private_metadata"] == f"edit:{item['id']}"
     saved = submit_form(
         chat,
         fake_slack,

@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import threading
-import time
 
 import httpx
 import pytest
@@ -16,6 +15,7 @@ from slack_sdk.models.blocks import Block
 from tests.conftest import ADMIN, STAFF
 from tests.e2e.chat import Chat, button, click_of, connect, db_rows
 from tests.e2e.conftest import follow_login
+from tests.fakes.process import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -47,16 +47,6 @@ def workspace(serve, provider_env, fake_slack, xero, serve_env):
         .splitlines()[-1]
     )
     return chat, token
-
-
-def wait_until(predicate, what: str, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def post_item(chat, token: str, **fields) -> httpx.Response:
@@ -287,40 +277,44 @@ def test_items_of_another_workspace_cannot_be_acted_on(workspace, fake_slack, se
     assert get_item(chat, token, item["id"])["status"] == "needs_supplier"
 
 
-def test_validation_error_then_retry(workspace, fake_slack, xero):
-    """A refusal from Xero keeps the item with the provider's words; Retry works once fixed."""
-    chat, token = workspace
-    chat.command("warn-new-supplier off")
-    xero.queue(
-        "/api.xro/2.0/Invoices",
-        httpx.Response(
-            400,
-            json={
-                "ErrorNumber": 10,
-                "Type": "ValidationException",
-                "Message": "A validation exception occurred",
-                "Elements": [
-                    {
-                        "ValidationErrors": [
-                            {"Message": "Account code '999' is not a valid code for this document."}
-                        ]
-                    }
-                ],
-            },
-        ),
+def xero_refusal(message: str) -> httpx.Response:
+    """Xero's 400 for a bill it will not take, with message as the validation error."""
+    return httpx.Response(
+        400,
+        json={
+            "ErrorNumber": 10,
+            "Type": "ValidationException",
+            "Message": "A validation exception occurred",
+            "Elements": [{"ValidationErrors": [{"Message": message}]}],
+        },
     )
-    item = post_item(
-        chat, token, supplier="Costa Coffee Ltd", reference="V-1", date="2026-11-02"
-    ).json()
-    failed = item_status(chat, token, item["id"], "failed")
-    assert "Account code '999' is not a valid code" in failed["error"]
+
+
+def publishing_error_blocks(fake_slack) -> list[dict]:
+    """The blocks of the latest item message updated to say "Publishing error:" (waits)."""
     message = fake_slack.wait_for(
         lambda f: [
             c for c in f.calls_to("chat.update") if "Publishing error:" in c.args.get("text", "")
         ]
     )
     blocks = message[-1].args["blocks"]
-    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    return json.loads(blocks) if isinstance(blocks, str) else blocks
+
+
+def test_validation_error_then_retry(workspace, fake_slack, xero):
+    """A refusal from Xero keeps the item with the provider's words; Retry works once fixed."""
+    chat, token = workspace
+    chat.command("warn-new-supplier off")
+    xero.queue(
+        "/api.xro/2.0/Invoices",
+        xero_refusal("Account code '999' is not a valid code for this document."),
+    )
+    item = post_item(
+        chat, token, supplier="Costa Coffee Ltd", reference="V-1", date="2026-11-02"
+    ).json()
+    failed = item_status(chat, token, item["id"], "failed")
+    assert "Account code '999' is not a valid code" in failed["error"]
+    blocks = publishing_error_blocks(fake_slack)
     chat.click(click_of(button({"blocks": blocks}, "item_retry")), wait=False)
     assert item_status(chat, token, item["id"], "published")["bill_id"]
 
@@ -382,23 +376,17 @@ def form_values(**fields) -> dict:
 def submit_form(
     chat, fake_slack, values: dict, *, metadata: str = "C0001", user: str = STAFF
 ) -> httpx.Response:
-    from tests.fakes.slack_requests import interactive
+    from tests.fakes.slack_requests import view_submission
 
-    payload = {
-        "type": "view_submission",
-        "team": {"id": fake_slack.team_id},
-        "user": {"id": user, "team_id": fake_slack.team_id},
-        "api_app_id": "A0001",
-        "trigger_id": "1.2.3",
-        "view": {
-            "id": "V1",
-            "type": "modal",
-            "callback_id": "item_view",
-            "private_metadata": metadata,
-            "state": {"values": values},
-        },
-    }
-    return chat.server.post_signed(interactive(payload))
+    body = view_submission(fake_slack.team_id, user, "item_view", values, metadata)
+    return chat.server.post_signed(body)
+
+
+def opened_view(fake_slack) -> dict:
+    """The one view Slack was asked to open (waits for it), decoded."""
+    [opened] = fake_slack.wait_for(lambda f: f.calls_to("views.open"))
+    view = opened.args["view"]
+    return json.loads(view) if isinstance(view, str) else view
 
 
 def test_form_submission_with_bad_fields_gets_field_errors(workspace, fake_slack, serve_env):
@@ -507,33 +495,14 @@ def test_edit_after_a_refusal_then_publish(workspace, fake_slack, xero):
     corrected fields and it publishes."""
     chat, token = workspace
     chat.command("warn-new-supplier off")
-    xero.queue(
-        "/api.xro/2.0/Invoices",
-        httpx.Response(
-            400,
-            json={
-                "ErrorNumber": 10,
-                "Type": "ValidationException",
-                "Message": "A validation exception occurred",
-                "Elements": [{"ValidationErrors": [{"Message": "Bad date."}]}],
-            },
-        ),
-    )
+    xero.queue("/api.xro/2.0/Invoices", xero_refusal("Bad date."))
     item = post_item(
         chat, token, supplier="Costa Coffee Ltd", reference="ED-1", date="2026-11-04"
     ).json()
     item_status(chat, token, item["id"], "failed")
-    message = fake_slack.wait_for(
-        lambda f: [
-            c for c in f.calls_to("chat.update") if "Publishing error:" in c.args.get("text", "")
-        ]
-    )
-    blocks = message[-1].args["blocks"]
-    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    blocks = publishing_error_blocks(fake_slack)
     chat.click(click_of(button({"blocks": blocks}, "item_edit")), wait=False)
-    [opened] = fake_slack.wait_for(lambda f: f.calls_to("views.open"))
-    view = opened.args["view"]
-    view = json.loads(view) if isinstance(view, str) else view
+    view = opened_view(fake_slack)
     assert view["private_metadata"] == f"edit:{item['id']}"
     assert "ED-1" in json.dumps(view)
     response = submit_form(

@@ -16,7 +16,7 @@ from handlers import ids
 from tests.conftest import ADMIN
 from tests.e2e.chat import Chat, connect, db_rows
 from tests.e2e.test_items_e2e import get_item, item_status, post_item, wait_until
-from tests.fakes.slack_requests import interactive
+from tests.fakes.slack_requests import view_submission
 from tests.providers.fake_quickbooks import fault
 
 pytestmark = pytest.mark.e2e
@@ -124,22 +124,23 @@ def admin_posts(fake_slack, words: str) -> list[dict]:
 # -- categories --------------------------------------------------------------------------------
 
 
+def published(chat, token, supplier: str, category: str, reference: str, total: str) -> dict:
+    """Post an item through the API and wait until it has published (asserting that it did)."""
+    response = post_item(
+        chat, token, supplier=supplier, category=category, reference=reference, total=total
+    )
+    assert response.status_code == 201, response.text
+    done = item_status(chat, token, response.json()["id"], "published", "failed")
+    assert done["status"] == "published", done
+    return done
+
+
 def test_xero_category_by_name_code_and_id_publishes_to_that_account(xero_workspace, xero):
     """A category typed as the account's name (any case, accents or punctuation), its code or
     its AccountID publishes a bill line on that account, by AccountID."""
     chat, token = xero_workspace
     for n, category in enumerate(("cafe-supplies", "429", xero.cafe["AccountID"])):
-        response = post_item(
-            chat,
-            token,
-            supplier="Costa Coffee Ltd",
-            category=category,
-            reference=f"CAT-{n}",
-            total=f"{10 + n}.00",
-        )
-        assert response.status_code == 201, response.text
-        done = item_status(chat, token, response.json()["id"], "published", "failed")
-        assert done["status"] == "published", done
+        published(chat, token, "Costa Coffee Ltd", category, f"CAT-{n}", f"{10 + n}.00")
         [bill] = [i for i in xero.invoices if i.get("InvoiceNumber") == f"CAT-{n}"]
         assert bill["LineItems"][0]["AccountID"] == xero.cafe["AccountID"], category
 
@@ -199,17 +200,7 @@ def test_quickbooks_category_by_name_number_and_id(qbo_server, quickbooks, serve
     token = api_token(serve_env, fake_slack.team_id)
     wanted = {"meals & ENTERTAINMENT": "13", "6000": "7", "13": "13"}
     for n, (category, account) in enumerate(wanted.items()):
-        response = post_item(
-            chat,
-            token,
-            supplier="Bob's Burger Joint",
-            category=category,
-            reference=f"Q-{n}",
-            total=f"{10 + n}.00",
-        )
-        assert response.status_code == 201, response.text
-        done = item_status(chat, token, response.json()["id"], "published", "failed")
-        assert done["status"] == "published", done
+        published(chat, token, "Bob's Burger Joint", category, f"Q-{n}", f"{10 + n}.00")
         [bill] = [b for b in quickbooks.bills if b.get("DocNumber") == f"Q-{n}"]
         line = bill["Line"][0]["AccountBasedExpenseLineDetail"]
         assert line["AccountRef"] == {"value": account}, category
@@ -358,20 +349,8 @@ def test_the_slack_form_shows_an_unknown_category_on_its_field(xero_workspace, f
             ids.ITEM_TOTAL_BLOCK: {ids.ITEM_TOTAL: {"value": "9.50"}},
             ids.ITEM_CATEGORY_BLOCK: {ids.ITEM_CATEGORY: {"value": category}},
         }
-        payload = {
-            "type": "view_submission",
-            "team": {"id": fake_slack.team_id},
-            "user": {"id": ADMIN, "team_id": fake_slack.team_id},
-            "api_app_id": "A0001",
-            "trigger_id": "1.2.3",
-            "view": {
-                "type": "modal",
-                "callback_id": ids.ITEM_VIEW,
-                "private_metadata": "C0001",
-                "state": {"values": values},
-            },
-        }
-        return chat.server.post_signed(interactive(payload))
+        body = view_submission(fake_slack.team_id, ADMIN, ids.ITEM_VIEW, values, "C0001")
+        return chat.server.post_signed(body)
 
     refused = submit("Cafe Suplies").json()
     assert refused["response_action"] == "errors"

@@ -33,6 +33,21 @@ def read_request(handler: BaseHTTPRequestHandler, base_url: str) -> httpx.Reques
     )
 
 
+def send_head(handler: BaseHTTPRequestHandler, response: httpx.Response, length: int) -> None:
+    """Send response's status line and headers, with Content-Length = length (the body as read,
+    so hop-by-hop and encoding headers of the fake's response are dropped)."""
+    handler.send_response(response.status_code)
+    for name, value in response.headers.items():
+        if name.lower() not in (
+            "content-length",
+            "transfer-encoding",
+            "content-encoding",
+            "connection",
+        ):
+            handler.send_header(name, value)
+    handler.send_header("Content-Length", str(length))
+
+
 class LoopbackServer:
     def __init__(self, handle: Callable[[httpx.Request], httpx.Response]):
         self.handle = handle
@@ -42,16 +57,7 @@ class LoopbackServer:
             def _serve(self):
                 response = server.handle(read_request(self, server.url))
                 data = response.read()
-                self.send_response(response.status_code)
-                for name, value in response.headers.items():
-                    if name.lower() not in (
-                        "content-length",
-                        "transfer-encoding",
-                        "content-encoding",
-                        "connection",
-                    ):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
+                send_head(self, response, len(data))
                 self.end_headers()
                 self.wfile.write(data)
 

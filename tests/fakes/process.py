@@ -67,15 +67,31 @@ class ServeProcess:
         return httpx.post(f"{self.url}{path}", content=body.encode(), headers=headers, timeout=10)
 
     def stop(self, timeout: float = 15.0) -> int | None:
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else None
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise
+        return terminate(self.process, timeout)
+
+
+def terminate(process: subprocess.Popen | None, timeout: float) -> int | None:
+    """SIGTERM a started process and wait for it; kill it (and raise) if it outstays timeout."""
+    if process is None or process.poll() is not None:
+        return process.returncode if process else None
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
+
+
+def wait_until(predicate, what: str, timeout: float = 15.0):
+    """Poll predicate until it returns something truthy (returned), or fail after timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _base_env() -> dict[str, str]:

@@ -70,3 +70,25 @@ def event_callback(event: dict, *, team_id: str) -> str:
 
 def interactive(payload: dict) -> str:
     return urlencode({"payload": json.dumps(payload)})
+
+
+def view_submission(
+    team_id: str, user: str, callback_id: str, values: dict, metadata: str = ""
+) -> str:
+    """The body Slack posts when user submits the modal callback_id with these state values."""
+    return interactive(
+        {
+            "type": "view_submission",
+            "team": {"id": team_id},
+            "user": {"id": user, "team_id": team_id},
+            "api_app_id": "A0001",
+            "trigger_id": "1.2.3",
+            "view": {
+                "id": "V1",
+                "type": "modal",
+                "callback_id": callback_id,
+                "private_metadata": metadata,
+                "state": {"values": values},
+            },
+        }
+    )

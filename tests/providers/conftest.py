@@ -107,6 +107,18 @@ def config() -> Config:
     )
 
 
+def _client_of(fake_server):
+    """Yield an httpx client whose every request fake_server answers."""
+    with httpx.Client(transport=httpx.MockTransport(fake_server.handle)) as client:
+        yield client
+
+
+def _granted(fake_server, clock, lifetime: timedelta) -> MemoryTokenStore:
+    """A token store holding a pair fake_server just granted, expiring after lifetime."""
+    access, refresh = fake_server.grant()
+    return MemoryTokenStore(token_set(access, refresh, expires_at=clock.now() + lifetime))
+
+
 # -- Xero ------------------------------------------------------------------------------------
 
 
@@ -117,8 +129,7 @@ def fake_xero_server(clock) -> FakeXero:
 
 @pytest.fixture
 def xero_http(fake_xero_server):
-    with httpx.Client(transport=httpx.MockTransport(fake_xero_server.handle)) as client:
-        yield client
+    yield from _client_of(fake_xero_server)
 
 
 @pytest.fixture
@@ -128,9 +139,7 @@ def xero(config, xero_http, clock, timing) -> XeroProvider:
 
 @pytest.fixture
 def xero_tokens(fake_xero_server, clock) -> MemoryTokenStore:
-    access, refresh = fake_xero_server.grant()
-    expires = clock.now() + timedelta(minutes=30)
-    return MemoryTokenStore(token_set(access, refresh, expires_at=expires))
+    return _granted(fake_xero_server, clock, timedelta(minutes=30))
 
 
 @pytest.fixture
@@ -148,8 +157,7 @@ def fake_qbo_server(clock) -> FakeQuickBooks:
 
 @pytest.fixture
 def qbo_http(fake_qbo_server):
-    with httpx.Client(transport=httpx.MockTransport(fake_qbo_server.handle)) as client:
-        yield client
+    yield from _client_of(fake_qbo_server)
 
 
 @pytest.fixture
@@ -165,9 +173,7 @@ def qbo(config, qbo_http, clock, timing) -> QuickBooksProvider:
 
 @pytest.fixture
 def qbo_tokens(fake_qbo_server, clock) -> MemoryTokenStore:
-    access, refresh = fake_qbo_server.grant()
-    expires = clock.now() + timedelta(hours=1)
-    return MemoryTokenStore(token_set(access, refresh, expires_at=expires))
+    return _granted(fake_qbo_server, clock, timedelta(hours=1))
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from http.server import BaseHTTPRequestHandler
 
 import httpx
 
-from tests.fakes.loopback import QueueingServer, read_request
+from tests.fakes.loopback import QueueingServer, read_request, send_head
 
 FAULTS = ("reset", "reset_after", "truncate", "garbage", "slow")
 SLOW_SECONDS = 2.0
@@ -144,16 +144,7 @@ class FaultyLoopback:
                 (MAINTENANCE_PAGE),
             )
         try:
-            handler.send_response(response.status_code)
-            for name, value in response.headers.items():
-                if name.lower() not in (
-                    "content-length",
-                    "transfer-encoding",
-                    "content-encoding",
-                    "connection",
-                ):
-                    handler.send_header(name, value)
-            handler.send_header("Content-Length", str(len(data)))
+            send_head(handler, response, len(data))
             if fault == "truncate":
                 data = data[: len(data) // 2]
             handler.end_headers()

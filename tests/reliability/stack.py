@@ -13,7 +13,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from cryptography.fernet import Fernet
 
 from tests.conftest import ADMIN, SIGNING_SECRET, STAFF
 from tests.e2e.conftest import PUBLIC_URL, ProviderLogin, follow_login
-from tests.fakes.process import ServeProcess
+from tests.fakes.process import ServeProcess, wait_until
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import interactive, signed_headers, slash_command
 from tests.providers import fake_quickbooks, fake_xero
@@ -30,16 +29,6 @@ from tests.reliability.faults import FaultyLoopback
 
 OTHER_TEAM = "T0002"
 OUTSIDER = "UOUTSIDE"  # a staff member who submitted nothing
-
-
-def wait_until(predicate, what: str, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def blocks_of(args: dict) -> list[dict]:

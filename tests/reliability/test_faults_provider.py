@@ -25,6 +25,15 @@ TAX_RATES, TRACKING = "/api.xro/2.0/TaxRates", "/api.xro/2.0/TrackingCategories"
 INVOICES, TOKEN = "/api.xro/2.0/Invoices", "/connect/token"
 
 
+def throttled() -> httpx.Response:
+    """QuickBooks' XML ThrottleExceeded answer: HTTP 429, Retry-After 1."""
+    return httpx.Response(
+        429,
+        text=THROTTLE_XML,
+        headers={"Content-Type": "application/xml", "Retry-After": "1"},
+    )
+
+
 def refresh(stack, team: str | None = None) -> str:
     """`/integrations refresh`, and the text it is replaced with once the sync is over."""
     key = stack.command("refresh", team=team, wait=False)
@@ -102,11 +111,7 @@ def test_quickbooks_xml_throttle_during_sync_is_waited_out(stack):
     stack.quickbooks.add("Vendor", 1, DisplayName="Throttled Vendor")
     stack.quickbooks.queue(
         "/cdc",
-        httpx.Response(
-            429,
-            text=THROTTLE_XML,
-            headers={"Content-Type": "application/xml", "Retry-After": "1"},
-        ),
+        throttled(),
     )
     text = refresh(stack, OTHER_TEAM)
     assert text.startswith(":white_check_mark: Refreshed QuickBooks data"), text
@@ -222,11 +227,7 @@ def test_quickbooks_throttle_and_outage_while_publishing(stack):
 def publish_through_quickbooks_faults(stack):
     stack.quickbooks.queue(
         "/bill",
-        httpx.Response(
-            429,
-            text=THROTTLE_XML,
-            headers={"Content-Type": "application/xml", "Retry-After": "1"},
-        ),
+        throttled(),
     )
     first = stack.post_item(team=OTHER_TEAM, supplier="QB Throttle Co", reference="QB-1").json()
     assert stack.wait_item(first["id"], "published", team=OTHER_TEAM)["bill_id"]

@@ -143,11 +143,10 @@ def test_api_and_commands_only_see_their_own_workspace(stack):
     )
 
 
-def test_settings_saved_from_one_workspace_touch_only_it(stack):
-    """An admin saving settings in one workspace changes that workspace's settings only."""
-    before = stack.rows("SELECT * FROM workspaces WHERE team_id = 'T0001'")
+def _submit_settings(stack, warn_options: list[dict], **sender):
+    """Submit the settings form (DRAFT bills, these new-supplier warning options) as sender."""
     values = {
-        ids.SETTINGS_WARN_BLOCK: {ids.SETTINGS_WARN: {"selected_options": [{"value": "on"}]}},
+        ids.SETTINGS_WARN_BLOCK: {ids.SETTINGS_WARN: {"selected_options": warn_options}},
         ids.SETTINGS_STATUS_BLOCK: {ids.SETTINGS_STATUS: {"selected_option": {"value": "DRAFT"}}},
     }
     response, _ = stack.interact(
@@ -159,8 +158,15 @@ def test_settings_saved_from_one_workspace_touch_only_it(stack):
                 "state": {"values": values},
             },
         },
-        team=OTHER_TEAM,
+        **sender,
     )
+    return response
+
+
+def test_settings_saved_from_one_workspace_touch_only_it(stack):
+    """An admin saving settings in one workspace changes that workspace's settings only."""
+    before = stack.rows("SELECT * FROM workspaces WHERE team_id = 'T0001'")
+    response = _submit_settings(stack, [{"value": "on"}], team=OTHER_TEAM)
     assert response.status_code == 200
     assert stack.rows("SELECT * FROM workspaces WHERE team_id = 'T0001'") == before
 
@@ -196,21 +202,7 @@ def test_admin_buttons_refuse_non_admins(stack, action_id):
 def test_settings_form_refuses_non_admins(stack):
     """The settings form, submitted by a staff member (read-only view or forged), is refused."""
     before = guarded(stack)
-    values = {
-        ids.SETTINGS_WARN_BLOCK: {ids.SETTINGS_WARN: {"selected_options": []}},
-        ids.SETTINGS_STATUS_BLOCK: {ids.SETTINGS_STATUS: {"selected_option": {"value": "DRAFT"}}},
-    }
-    response, _ = stack.interact(
-        {
-            "type": "view_submission",
-            "view": {
-                "type": "modal",
-                "callback_id": ids.SETTINGS_VIEW,
-                "state": {"values": values},
-            },
-        },
-        user=STAFF,
-    )
+    response = _submit_settings(stack, [], user=STAFF)
     assert response.json()["response_action"] == "errors"
     assert "Only ledgerlink admins" in json.dumps(response.json())
     assert guarded(stack) == before

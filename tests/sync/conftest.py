@@ -13,8 +13,7 @@ from bot.app import create_app
 from bot.clock import FixedClock
 from bot.config import Config
 from store import open_store
-from tests.conftest import ADMIN, SIGNING_SECRET, STAFF
-from tests.fakes.slack import FakeSlack
+from tests.conftest import ADMIN, SIGNING_SECRET, started_slack
 from tests.sync.fakes import NOW, FakeProvider, tokens
 
 
@@ -100,9 +99,7 @@ def connection(store, fake_slack):
 
 @pytest.fixture(scope="session")
 def _shared_slack():
-    fake = FakeSlack().start()
-    fake.add_user(ADMIN, admin=True, name="Alex Admin")
-    fake.add_user(STAFF, name="Sam Staff")
+    fake = started_slack()
     yield fake
     fake.stop()
 
