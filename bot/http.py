@@ -35,6 +35,7 @@ SECURITY_HEADERS = [
         "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
     ),
 ]
+TEXT = "text/plain; charset=utf-8"
 ERROR_TEXT = {
     404: "Not found\n",
     405: "Method not allowed\n",
@@ -122,9 +123,6 @@ def flask_app(blueprints: Iterable[flask.Blueprint]) -> flask.Flask:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     return app
-
-
-TEXT = "text/plain; charset=utf-8"
 
 
 def _secured(response: flask.Response) -> flask.Response:
