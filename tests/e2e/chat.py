@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 
 import httpx
 
@@ -81,3 +83,15 @@ def connect(chat, provider: str = "xero") -> httpx.Response:
 def db_rows(serve_env, sql: str) -> list[tuple]:
     with sqlite3.connect(serve_env["LEDGERLINK_DB"]) as conn:
         return conn.execute(sql).fetchall()
+
+
+def api_token(serve_env, team_id: str) -> str:
+    """A new API token for the team, made by `ledgerlink token create` as an operator would."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "token", "create", "--team", team_id],
+        env={**serve_env, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
