@@ -51,17 +51,19 @@ import re
 import sys
 import unicodedata
 from bisect import bisect_left, bisect_right
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from heapq import nlargest
 from itertools import accumulate, pairwise
+from math import log
 from operator import itemgetter
 from typing import NamedTuple
 
 from anyascii import anyascii
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Levenshtein
+from rapidfuzz.utils import default_process
 
 MAX_NAME_CHARS = 200
 
@@ -479,6 +481,9 @@ LEGAL_FORM_ON_ONE_SIDE = (
     0.99  # score factor: "De Sousa" ranks below "De Sousa SA" for "De Sousa SA"
 )
 LEGAL_FORM_OF_FAMILY = 0.99  # score factor: "Acme GmbH & Co. KG" ranks below "Acme KG" for it
+# How close the end of a name without a legal form must be to another's legal form for the
+# legal form to count in letters (a legal form mistyped, or glued on).
+LEGAL_TAIL_SIMILARITY = 60.0
 PREFIX_SCORE = 90.0  # a name cut short (statements truncate at 22 characters): "WILSONHODGE"
 # A statement line of STATEMENT_CHARS is cut there: a name it begins scores this, less a
 # tenth of a point per CUT_CHARS_PER_POINT characters it lacks (the shorter completion first).
@@ -497,7 +502,14 @@ MIN_PREFIX_SHARE = 0.6  # a name cut short keeps most of it
 DESCRIPTOR_FACTOR = 0.97
 # ... and the merchant less its last word (statements end with a city): below that.
 TRAILING_FACTOR = 0.95
+# Score factor for a name read up to a legal form followed by one more word ("Munoz PLC
+# Services" read as "Munoz PLC"): the word may mean another supplier.
+LEGAL_THEN_WORD_FACTOR = 0.97
+_MIN_WORDS_LEGAL_THEN_WORD = 3
 BRAND_SCORE = 92.0  # a statement line's first word is a name's first word
+# The share of the plain character ratio of the names as written in a candidate's score: a
+# tie-breaker between suppliers the rules score alike.
+PLAIN_SHARE = 0.02
 # A candidate is offered when it scores at least this: close enough that someone might mean it.
 OFFER_FLOOR = 50.0
 # Kept for the type-ahead's fuzzy results and the labelled pairs: a close match.
@@ -655,6 +667,34 @@ def _word_evidence(a: list[str], b: list[str]) -> float:
     return 0.0
 
 
+def _char_similarity(a: _Form, b: _Form) -> float:
+    """`fuzz.ratio` of the names without spaces, and, with their legal forms, of the names
+    without spaces and as spelled, unless only one name has a legal form: then the legal form
+    counts only where query `a` ends much like `b`'s, mistyped or glued on ("Dill1PLC", "Erns
+    mbH & Co. KG"); "Weiss Store" is no closer to "Weiss eG" than to "Weiss"."""
+    value = fuzz.ratio(a.joined, b.joined)
+    if a.legal is not None and b.legal is None:
+        return value
+    if a.legal is None and b.legal is not None:
+        width = len(b.legal) + 2
+        if fuzz.ratio(a.spelled[-width:], b.spelled[-width:]) < LEGAL_TAIL_SIMILARITY:
+            return value
+    return max(value, fuzz.ratio(a.full, b.full), fuzz.ratio(a.spelled, b.spelled))
+
+
+def _legal_split(words: tuple[str, ...], legal: str) -> list[str] | None:
+    """`words` holding the legal form `legal` somewhere, with a word that ends with it (one
+    word long, after 3 letters or more: "klap0ag") split in two; None if it is not there."""
+    legal_words = legal.split()
+    if set(legal_words) <= set(words):
+        return list(words)
+    if len(legal_words) == 1:
+        for at, word in enumerate(words):
+            if word.endswith(legal) and len(word) - len(legal) >= _MIN_SPLIT:
+                return [*words[:at], word[: -len(legal)], legal, *words[at + 1 :]]
+    return None
+
+
 def _similarity(
     a: _Form, b: _Form, similar: Callable[[str, str], float] = word_similarity, cut: bool = False
 ) -> float:
@@ -670,17 +710,18 @@ def _similarity(
             if whole.startswith(prefix):
                 lacking = (len(whole) - len(prefix)) / CUT_CHARS_PER_POINT
                 return max(CUT_SCORE - lacking, PREFIX_SCORE)
-    char = max(
-        fuzz.ratio(a.joined, b.joined), fuzz.ratio(a.full, b.full), fuzz.ratio(a.spelled, b.spelled)
-    )
+    char = _char_similarity(a, b)
     words = _words_score(list(a.words), list(b.words), similar)
     evidence = _word_evidence(list(a.words), list(b.words))
     for x, y in ((a, b), (b, a)):
-        # A legal form not last: "Swanson Ltd Online" is "Swanson Ltd" with a word added.
-        if x.legal is None and y.legal is not None and set(y.legal.split()) <= set(x.words):
-            with_legal = [*y.words, *y.legal.split()]
-            words = max(words, _words_score(list(x.words), with_legal, similar))
-            evidence = max(evidence, _word_evidence(list(x.words), with_legal))
+        if x.legal is None and y.legal is not None:
+            # A legal form not last: "Swanson Ltd Online" is "Swanson Ltd" with a word added;
+            # or glued on: "Klap0AG Services" is "Klapp AG" with a typo and a word added.
+            x_words = _legal_split(x.words, y.legal)
+            if x_words is not None:
+                with_legal = [*y.words, *y.legal.split()]
+                words = max(words, _words_score(x_words, with_legal, similar))
+                evidence = max(evidence, _word_evidence(x_words, with_legal))
     value = max(char, words) * BLEND_MAX + min(char, words) * (1 - BLEND_MAX)
     value = max(value, evidence)
     # The query cut short (card statements keep 22 characters): "WILSONHODGE".
@@ -733,6 +774,17 @@ def score(a: NormalizedName, b: NormalizedName) -> float:
     return _form_score(_form(a), _form(b))
 
 
+def with_plain(value: float, query: str, name: str) -> float:
+    """A `score` of `query` against `name` with a little (PLAIN_SHARE) of the plain character
+    ratio of the two as written: of suppliers the rules find alike ("Ruiz Pires SARL" and
+    "Ruiz Brun SA" for a line starting "RUIZ", 合同会社 and 株式会社 for a mistyped 株式0社),
+    the closer in letters ranks first. 100 (the same name) stays 100."""
+    if value >= 100.0:
+        return value
+    plain = fuzz.ratio(default_process(query[:MAX_NAME_CHARS]), default_process(name))
+    return value * (1 - PLAIN_SHARE) + plain * PLAIN_SHARE
+
+
 class QueryForm(NamedTuple):
     """One reading of a looked-up name: its fields, the factor its scores are scaled by, and
     whether it is a statement line cut at STATEMENT_CHARS."""
@@ -743,23 +795,68 @@ class QueryForm(NamedTuple):
 
 
 def query_forms(name: str, known: Callable[[str], bool] | None = None) -> list[QueryForm]:
-    """`name` normalised; if it is a card-statement line, the merchant it names (scaled by
-    DESCRIPTOR_FACTOR), and that merchant less its last word (TRAILING_FACTOR: a city, a
-    word cut short). `known`: see `strip_descriptor`."""
+    """`name` normalised, and other readings of it, each scaled by a factor:
+
+    * a legal form written before one more word ("Munoz PLC Services", "Acme GmbH Berlin"):
+      the name up to its legal form (LEGAL_THEN_WORD_FACTOR);
+    * a legal form in CJK script one character wrong, or broken by punctuation ("株式0社",
+      "有限会", "株式^会社"): the name with that legal form (`_script_legal_readings`);
+    * a card-statement line: the merchant it names (DESCRIPTOR_FACTOR), and that merchant
+      less its last word (TRAILING_FACTOR: a city, a word cut short). `known`: see
+      `strip_descriptor`.
+    """
     plain = normalize(name)
-    forms = [QueryForm(plain, 1.0, False)] if plain.core else []
+    readings: list[tuple[NormalizedName, float, bool]] = [(plain, 1.0, False)]
+    if plain.legal_form is None:
+        words = _words(name)
+        if len(words) >= _MIN_WORDS_LEGAL_THEN_WORD:
+            readings.append((_from_words(words[:-1]), LEGAL_THEN_WORD_FACTOR, False))
+            if readings[-1][0].legal_form is None:
+                readings.pop()
+        readings += ((normalize(text), 1.0, False) for text in _script_legal_readings(name))
     merchant = strip_descriptor(name, known)
-    if merchant is None:
-        return forms
-    seen = {plain}
-    words = _words(merchant)
-    readings = [(_from_words(words), DESCRIPTOR_FACTOR, len(name) == STATEMENT_CHARS)]
-    readings.append((_from_words(words[:-1]), TRAILING_FACTOR, False))
+    if merchant is not None:
+        words = _words(merchant)
+        readings.append((_from_words(words), DESCRIPTOR_FACTOR, len(name) == STATEMENT_CHARS))
+        readings.append((_from_words(words[:-1]), TRAILING_FACTOR, False))
+    forms: list[QueryForm] = []
+    seen: set[NormalizedName] = set()
     for normalized, factor, cut in readings:
         if normalized.core and normalized not in seen:
             seen.add(normalized)
             forms.append(QueryForm(normalized, factor, cut))
     return forms
+
+
+_SCRIPT_FORMS = (
+    ("股份有限公司", "co ltd"),
+    ("有限责任公司", "co ltd"),
+    ("有限公司", "co ltd"),
+    ("株式会社", "kk"),
+    ("有限会社", "yk"),
+    ("合同会社", "gk"),
+)
+_MAX_SCRIPT_READINGS = 4
+
+
+def _script_legal_readings(name: str) -> list[str]:
+    """`name` with a CJK legal form found one character wrong, missing or extra, or broken by
+    punctuation or a control character, moved last in Latin spelling: "株式0社遠藤電気" →
+    "遠藤電気 kk". Each place it may be is a reading (a few at most)."""
+    if not any(unicodedata.east_asian_width(ch) in "WF" for ch in name):
+        return []
+    letters = "".join(ch for ch in name[:MAX_NAME_CHARS] if ch.isalnum())
+    readings: list[str] = []
+    for form, canonical in _SCRIPT_FORMS:
+        if form in name:  # written right: the plain reading has it
+            return []
+        size = len(form)
+        for width in (size, size - 1, size + 1):
+            for at in range(len(letters) - width + 1):
+                window = letters[at : at + width]
+                if Levenshtein.distance(window, form, score_cutoff=1) <= 1:
+                    readings.append(f"{letters[:at]} {letters[at + width :]} {canonical}")
+    return list(dict.fromkeys(readings))[:_MAX_SCRIPT_READINGS]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -800,6 +897,13 @@ _GLUED_LEGAL = tuple(spelling[0] for spelling in _LEGAL_FORMS if len(spelling) =
 def _deletes(word: str) -> set[str]:
     """`word` with one character deleted, each way."""
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _weigh(weights: dict[int, float], entries: Iterable[int], weight: float) -> None:
+    """Raise each of `entries`' weight in `weights` to `weight` if it is lower."""
+    for entry in entries:
+        if weights.get(entry, 0.0) < weight:
+            weights[entry] = weight
 
 
 def _pairs(words: tuple[str, ...]) -> list[str]:
@@ -1052,7 +1156,8 @@ class SupplierIndex:
                 score_cutoff=FALLBACK_CUTOFF,
             )
             add(queries[0], (entry for _, _, entry in closest), 1.0)
-        return best
+        names = self._names
+        return {entry: with_plain(value, name, names[entry]) for entry, value in best.items()}
 
     def _known(self, word: str) -> bool:
         """Whether `word` is, or is close to, a word of the suppliers' names."""
@@ -1084,61 +1189,72 @@ class SupplierIndex:
                 similar[word] = value
         return similar
 
-    def _parts(self, query: _Form) -> list[str]:
-        """The parts of words run together: "clarkwilmiams" → "clark", "wilmiams"; "scottllc"
+    def _parts(self, word: str) -> list[str]:
+        """The parts of a word run together: "clarkwilmiams" → "clark", "wilmiams"; "scottllc"
         → "scott". A split counts where one side is an indexed word or a legal form."""
-        parts = []
         variants = self._variants
-        for word in query.words:
-            if len(word) < 2 * _MIN_SPLIT or word in variants:
-                continue
-            for at in range(_MIN_SPLIT, len(word) - _MIN_SPLIT + 1):
-                left, right = word[:at], word[at:]
-                if left in variants or right in variants:
-                    parts += (left, right)
-            for spelling in _GLUED_LEGAL:
-                if word.endswith(spelling) and len(word) - len(spelling) >= _MIN_SPLIT:
-                    parts.append(word[: -len(spelling)])
+        if len(word) < 2 * _MIN_SPLIT or word in variants:
+            return []
+        parts = []
+        for at in range(_MIN_SPLIT, len(word) - _MIN_SPLIT + 1):
+            left, right = word[:at], word[at:]
+            if left in variants or right in variants:
+                parts += (left, right)
+        for spelling in _GLUED_LEGAL:
+            if word.endswith(spelling) and len(word) - len(spelling) >= _MIN_SPLIT:
+                parts.append(word[: -len(spelling)])
         return parts
 
     def _shortlist(self, query: _Form) -> set[int]:
         """The suppliers worth scoring in full for `query` (see the class docstring)."""
         postings = self._postings
+        # One group of tokens per query word (the word and its parts, if it is words run
+        # together) and per pair of neighbouring words joined: a group counts once per
+        # supplier, through its best indexed word.
+        groups = [(word, *self._parts(word)) for word in set(query.words)]
+        groups += [(pair,) for pair in _pairs(query.words)]
         found = []
-        for token in {*query.words, *_pairs(query.words), *self._parts(query)}:
-            similar = {
-                word: value
-                for word, value in self._similar(token).items()
-                if value >= SHORTLIST_SIMILARITY
-            }
-            if similar:
-                found.append((sum(len(postings[word]) for word in similar), similar))
-        # The rarest tokens' suppliers are gathered, up to POSTINGS_BUDGET of them (always
-        # the rarest token's), and counted: a supplier found through more tokens comes first.
-        found.sort(key=lambda item: item[0])
-        gathered: list[int] = []
+        for group, tokens in enumerate(groups):
+            similar: dict[str, float] = {}
+            for token in tokens:
+                for word, value in self._similar(token).items():
+                    if value >= SHORTLIST_SIMILARITY and value > similar.get(word, 0.0):
+                        similar[word] = value
+            found += ((len(postings[word]), word, value, group) for word, value in similar.items())
+        # The rarest words' suppliers are gathered, up to POSTINGS_BUDGET of them (always the
+        # rarest word's), and weighed: a word held by few suppliers says more than a common
+        # one ("haneberg" than "royal" or "berg"), a close word more than a far one, so a
+        # supplier found through more, rarer and closer words comes first.
+        found.sort()
+        total = len(self._ids) + 1
+        by_group: list[dict[int, float]] = [{} for _ in groups]
+        gathered = 0
         common = len(found)
-        for at, (size, similar) in enumerate(found):
-            if gathered and len(gathered) + size > POSTINGS_BUDGET:
+        for at, (size, word, value, group) in enumerate(found):
+            if gathered and gathered + size > POSTINGS_BUDGET:
                 common = at
                 break
-            for word in similar:
-                gathered.extend(postings[word])
-        counts = Counter(gathered)
-        # The commoner tokens still count for the suppliers gathered ("group" of "Reese
+            gathered += size
+            _weigh(by_group[group], postings[word], log(total / size) * value / 100)
+        # The commoner words still count for the suppliers gathered ("group" of "Reese
         # Group"), through set intersections in C, up to COMMON_BUDGET postings.
+        held = set().union(*by_group)
         budget = COMMON_BUDGET
-        for size, similar in found[common:]:
+        for size, word, value, group in found[common:]:
             budget -= size
             if budget < 0:
                 break
-            for word in similar:
-                counts.update(counts.keys() & set(postings[word]))
-        shortlist = {entry for entry, _ in counts.most_common(RESCORE)}
-        if len(counts) > RESCORE:
+            weight = log(total / size) * value / 100
+            _weigh(by_group[group], held.intersection(postings[word]), weight)
+        weights: dict[int, float] = {}
+        for weighed in by_group:
+            for entry, weight in weighed.items():
+                weights[entry] = weights.get(entry, 0.0) + weight
+        shortlist = set(nlargest(RESCORE, weights, key=weights.__getitem__))
+        if len(weights) > RESCORE:
             # Many suppliers share the words found (at 100k, a surname's hundreds of names):
             # the closest in characters, legal form and common words included, are scored too.
-            entries = list(counts)
+            entries = list(weights)
             closest = process.extract(
                 query.full,
                 itemgetter(*entries)(self._fulls),
@@ -1147,7 +1263,14 @@ class SupplierIndex:
                 limit=RESCORE,
             )
             shortlist.update(entries[position] for _, _, position in closest)
-        shortlist.update(self._by_joined.get(query.joined, ()))
+        by_joined = self._by_joined
+        shortlist.update(by_joined.get(query.joined, ()))
+        # The query less its first or last words may be a whole name: a word added ("Garcia
+        # Store" for "Garcia", which hundreds of "Garcia-..." names would crowd out).
+        words = query.words
+        for at in range(1, len(words)):
+            shortlist.update(by_joined.get("".join(words[:at]), ()))
+            shortlist.update(by_joined.get("".join(words[at:]), ()))
         letters = _acronym_letters(query)
         if letters:
             shortlist.update(self._by_initials.get(letters, ())[:_ACRONYM_CANDIDATES])
