@@ -51,7 +51,7 @@ import re
 import sys
 import unicodedata
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from heapq import nlargest
@@ -506,6 +506,10 @@ TRAILING_FACTOR = 0.95
 # Services" read as "Munoz PLC"): the word may mean another supplier.
 LEGAL_THEN_WORD_FACTOR = 0.97
 _MIN_WORDS_LEGAL_THEN_WORD = 3
+# A name whose best supplier scores below LAST_WORD_BELOW is also read less its last word,
+# scaled by LAST_WORD_FACTOR: a word added last ("Klapp AG Services").
+LAST_WORD_BELOW = 80.0
+LAST_WORD_FACTOR = 0.9
 BRAND_SCORE = 92.0  # a statement line's first word is a name's first word
 # The share of the plain character ratio of the names as written in a candidate's score: a
 # tie-breaker between suppliers the rules score alike.
@@ -683,16 +687,27 @@ def _char_similarity(a: _Form, b: _Form) -> float:
 
 
 def _legal_split(words: tuple[str, ...], legal: str) -> list[str] | None:
-    """`words` holding the legal form `legal` somewhere, with a word that ends with it (one
-    word long, after 3 letters or more: "klap0ag") split in two; None if it is not there."""
-    legal_words = legal.split()
-    if set(legal_words) <= set(words):
-        return list(words)
-    if len(legal_words) == 1:
-        for at, word in enumerate(words):
-            if word.endswith(legal) and len(word) - len(legal) >= _MIN_SPLIT:
-                return [*words[:at], word[: -len(legal)], legal, *words[at + 1 :]]
-    return None
+    """`words` with the legal form `legal` found among them, spelled right: each of its words
+    there as it is, one edit wrong (3 letters or more: "skgaa"), split in two ("kg aa"), or,
+    for a one-word form, glued to the end of a word after 3 letters or more ("klap0ag");
+    None if it is not all there."""
+    found = list(words)
+    for part in legal.split():
+        if part in found:
+            continue
+        for at, word in enumerate(found):
+            if len(part) >= _MIN_MANGLED_LEGAL and OSA.distance(word, part, score_cutoff=1) <= 1:
+                found[at] = part
+                break
+            if word + (found[at + 1] if at + 1 < len(found) else "") == part:
+                found[at : at + 2] = [part]
+                break
+            if part == legal and word.endswith(part) and len(word) - len(part) >= _MIN_SPLIT:
+                found[at : at + 1] = [word[: -len(part)], part]
+                break
+        else:
+            return None
+    return found
 
 
 def _similarity(
@@ -828,6 +843,19 @@ def query_forms(name: str, known: Callable[[str], bool] | None = None) -> list[Q
     return forms
 
 
+def _less_last_word(name: str, vocabulary: Container[str]) -> NormalizedName | None:
+    """`name` normalised less its last word, if it has two words or more and no legal form,
+    the last word is in `vocabulary`, and what is left is no mere initials; its numbers stay,
+    the dropped word's included (a number dropped still differs)."""
+    words = _words(name)
+    if len(words) < 2 or words[-1] not in vocabulary:
+        return None
+    whole, shorter = _from_words(words), _from_words(words[:-1])
+    if whole.legal_form or len(shorter.core.replace(" ", "")) < MIN_PREFIX_CHARS:
+        return None
+    return NormalizedName(shorter.core, shorter.legal_form, whole.numbers, shorter.spelled)
+
+
 _SCRIPT_FORMS = (
     ("股份有限公司", "co ltd"),
     ("有限责任公司", "co ltd"),
@@ -901,8 +929,12 @@ def _deletes(word: str) -> set[str]:
 
 def _weigh(weights: dict[int, float], entries: Iterable[int], weight: float) -> None:
     """Raise each of `entries`' weight in `weights` to `weight` if it is lower."""
+    if not weights:  # a group's first word, most often its only one: in C
+        weights.update(dict.fromkeys(entries, weight))
+        return
+    get = weights.get
     for entry in entries:
-        if weights.get(entry, 0.0) < weight:
+        if get(entry, 0.0) < weight:
             weights[entry] = weight
 
 
@@ -1144,6 +1176,16 @@ class SupplierIndex:
         queries = [_form(reading.normalized) for reading in readings]
         for query, reading in zip(queries, readings, strict=True):
             add(query, self._shortlist(query), reading.factor, reading.cut)
+        if len(queries) == 1 and max(best.values(), default=0.0) < LAST_WORD_BELOW:
+            # Nothing sure: the name may carry one word more than any supplier's, last ("Klapp
+            # AG Services", "NavoneGroup Trading"); the name less that word is a reading too
+            # when that word is one of the suppliers' words as it is (a misspelt word of the
+            # name is no word added: "Torpy Xrkry" stays Torphy-Corkery, not Torphy PLC).
+            shorter = _less_last_word(name, self._postings)
+            if shorter is not None:
+                query = _form(shorter)
+                add(query, self._shortlist(query), LAST_WORD_FACTOR)
+                queries.append(query)
         if queries and max(best.values(), default=0.0) < FALLBACK_BELOW:
             # Nothing close through the words (two typos in one word, a word broken in
             # three): the names closest in characters, all of them compared, in C.
@@ -1246,10 +1288,12 @@ class SupplierIndex:
                 break
             weight = log(total / size) * value / 100
             _weigh(by_group[group], held.intersection(postings[word]), weight)
-        weights: dict[int, float] = {}
+        by_group.sort(key=len)
+        weights = by_group.pop() if by_group else {}
+        get = weights.get
         for weighed in by_group:
             for entry, weight in weighed.items():
-                weights[entry] = weights.get(entry, 0.0) + weight
+                weights[entry] = get(entry, 0.0) + weight
         shortlist = set(nlargest(RESCORE, weights, key=weights.__getitem__))
         if len(weights) > RESCORE:
             # Many suppliers share the words found (at 100k, a surname's hundreds of names):
