@@ -495,6 +495,8 @@ SAME_WORDS_SCORE = 98.0
 # One name's words, each exact and in order, within the other's one word longer: a word
 # dropped or added ("Griffith and Garza" / "Griffith, Adams and Garza", "Garcia Store").
 CONTAINED_SCORE = 92.0
+# How close each word must be for the two above to count with misspelt words, scaled down.
+MISSPELT_EVIDENCE = 80.0
 ACRONYM_SCORE = 90.0  # initials: "IBM" / "International Business Machines"
 MIN_PREFIX_CHARS = 4
 MIN_PREFIX_SHARE = 0.6  # a name cut short keeps most of it
@@ -671,6 +673,35 @@ def _word_evidence(a: list[str], b: list[str]) -> float:
     return 0.0
 
 
+def _misspelt_evidence(a: list[str], b: list[str], similar: Callable[[str, str], float]) -> float:
+    """`_word_evidence` with misspelt words: query `a`'s words are `b`'s, in another order
+    (SAME_WORDS_SCORE), or in order with one of `b`'s dropped (CONTAINED_SCORE), each at least
+    MISSPELT_EVIDENCE similar; scaled by their mean similarity, weighted by length."""
+    if len(a) < 2 or len(b) not in (len(a), len(a) + 1):
+        return 0.0
+    weights = [_weight(word) for word in a]
+    total = sum(weights)
+    best = 0.0
+    if len(b) == len(a):
+        # Each word of `a` with its best unused word of `b`, best pairs first.
+        pairs = sorted(((similar(x, y), i, j) for i, x in enumerate(a) for j, y in enumerate(b)))
+        found, used = [0.0] * len(a), set()
+        for value, i, j in reversed(pairs):
+            if not found[i] and j not in used and value >= MISSPELT_EVIDENCE:
+                found[i] = value
+                used.add(j)
+        if all(found):
+            mean = sum(w * v for w, v in zip(weights, found, strict=True)) / total
+            best = SAME_WORDS_SCORE * mean / 100
+    else:
+        for skip in range(len(b)):
+            values = [similar(x, y) for x, y in zip(a, b[:skip] + b[skip + 1 :], strict=True)]
+            if min(values) >= MISSPELT_EVIDENCE:
+                mean = sum(w * v for w, v in zip(weights, values, strict=True)) / total
+                best = max(best, CONTAINED_SCORE * mean / 100)
+    return best
+
+
 def _char_similarity(a: _Form, b: _Form) -> float:
     """`fuzz.ratio` of the names without spaces, and, with their legal forms, of the names
     without spaces and as spelled, unless only one name has a legal form: then the legal form
@@ -728,6 +759,8 @@ def _similarity(
     char = _char_similarity(a, b)
     words = _words_score(list(a.words), list(b.words), similar)
     evidence = _word_evidence(list(a.words), list(b.words))
+    if not evidence:
+        evidence = _misspelt_evidence(list(a.words), list(b.words), similar)
     for x, y in ((a, b), (b, a)):
         if x.legal is None and y.legal is not None:
             # A legal form not last: "Swanson Ltd Online" is "Swanson Ltd" with a word added;

@@ -120,3 +120,10 @@ def test_near_ties_go_to_the_name_closer_in_letters():
     close = with_plain(80.0, "Ruiz Pires SARL", "Ruiz Pires S.A.R.L.")
     far = with_plain(80.0, "Ruiz Pires SARL", "Ruiz Brun SA")
     assert 80.0 * 0.98 <= far < close <= 80.0 * 0.98 + 2
+
+
+def test_a_dropped_word_and_a_typo_still_find_the_longer_name():
+    """ "Mendez, dCook" is "Mendez, Fischer and Cook" with "Fischer" dropped and a stray
+    letter: its words are that name's, in order, one misspelt, so it beats bare "Mendez Inc"."""
+    names = ["Mendez, Fischer and Cook", "Mendez Inc", "Mendez LLC", "Mendez Ltd", "Cook PLC"]
+    assert first(names, "Mendez, dCook") == "Mendez, Fischer and Cook"
