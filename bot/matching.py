@@ -472,6 +472,9 @@ def strip_descriptor(text: str, known: Callable[[str], bool] | None = None) -> s
 # split only (bench/eval_names.py); the held-out split was never used to choose them.
 
 BLEND_MAX = 0.75  # the better of the character and word signals' share of the score
+# A word and its plural: the same word, just below the word itself ("Colins" is closer to
+# "Collins" than to "Colin" once the legal form counts).
+PLURAL_SIMILARITY = 95.0
 WORD_SIMILARITY = 60.0  # fuzz.ratio at which two words count as the same word misspelt
 EXTRA_WORD_PENALTY = 14.0  # per word one name has more than the other
 LEGAL_FORM_CONFLICT = 0.8  # score factor: "Bartell PLC" / "Bartell LLC"
@@ -550,8 +553,10 @@ def word_similarity(a: str, b: str) -> float:
     """
     if not a or not b:
         return 0.0
-    if a == b or ((a[-1] == "s" or b[-1] == "s") and _stem(a) == _stem(b)):
+    if a == b:
         return 100.0
+    if (a[-1] == "s" or b[-1] == "s") and _stem(a) == _stem(b):
+        return PLURAL_SIMILARITY
     similarity = fuzz.ratio(a, b, score_cutoff=WORD_SIMILARITY)
     return similarity if similarity >= WORD_SIMILARITY else 0.0
 

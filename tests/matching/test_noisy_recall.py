@@ -127,3 +127,8 @@ def test_a_dropped_word_and_a_typo_still_find_the_longer_name():
     letter: its words are that name's, in order, one misspelt, so it beats bare "Mendez Inc"."""
     names = ["Mendez, Fischer and Cook", "Mendez Inc", "Mendez LLC", "Mendez Ltd", "Cook PLC"]
     assert first(names, "Mendez, dCook") == "Mendez, Fischer and Cook"
+
+
+def test_a_letter_dropped_before_s_is_no_plural():
+    """ "Colins LLC" (a letter of Collins lost) is Collins LLC, not "Colin" in the plural."""
+    assert first(["Colin", "Collins LLC", "Collin"], "Colins LLC") == "Collins LLC"
