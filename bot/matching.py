@@ -483,6 +483,9 @@ NUMBER_ON_ONE_SIDE = 0.9  # score factor: "Twins" / "Twins 5"
 LEGAL_FORM_ON_ONE_SIDE = (
     0.99  # score factor: "De Sousa" ranks below "De Sousa SA" for "De Sousa SA"
 )
+# Score factor: the query has a legal form its candidate lacks ("Rohe KG" is Roht KG before
+# Roche); stronger than the reverse, since a name as submitted rarely gains a legal form.
+LEGAL_FORM_ONLY_IN_QUERY = 0.95
 LEGAL_FORM_OF_FAMILY = 0.99  # score factor: "Acme GmbH & Co. KG" ranks below "Acme KG" for it
 # How close the end of a name without a legal form must be to another's legal form for the
 # legal form to count in letters (a legal form mistyped, or glued on).
@@ -600,7 +603,9 @@ def apply_rules(
     """`similarity` scaled down for a conflicting legal form and for numbers that differ."""
     if not legal_forms_compatible(a_legal, b_legal):
         similarity *= LEGAL_FORM_CONFLICT
-    elif (a_legal is None) != (b_legal is None):
+    elif a_legal is not None and b_legal is None:
+        similarity *= LEGAL_FORM_ONLY_IN_QUERY
+    elif a_legal is None and b_legal is not None:
         similarity *= LEGAL_FORM_ON_ONE_SIDE
     elif a_legal != b_legal:
         similarity *= LEGAL_FORM_OF_FAMILY
@@ -862,7 +867,7 @@ def query_forms(name: str, known: Callable[[str], bool] | None = None) -> list[Q
     readings: list[tuple[NormalizedName, float, bool]] = [(plain, 1.0, False)]
     if plain.legal_form is None:
         words = _words(name)
-        if len(words) >= _MIN_WORDS_LEGAL_THEN_WORD:
+        if len(words) >= _MIN_WORDS_LEGAL_THEN_WORD and len(words[-1]) >= _MIN_SPLIT:
             readings.append((_from_words(words[:-1]), LEGAL_THEN_WORD_FACTOR, False))
             if readings[-1][0].legal_form is None:
                 readings.pop()

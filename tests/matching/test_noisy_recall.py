@@ -132,3 +132,9 @@ def test_a_dropped_word_and_a_typo_still_find_the_longer_name():
 def test_a_letter_dropped_before_s_is_no_plural():
     """ "Colins LLC" (a letter of Collins lost) is Collins LLC, not "Colin" in the plural."""
     assert first(["Colin", "Collins LLC", "Collin"], "Colins LLC") == "Collins LLC"
+
+
+def test_a_lone_letter_after_a_legal_form_is_no_word_added():
+    """ "Neveu S.A..L." is a broken S.A.R.L., not "Neveu SA" with a word "L" added: it finds
+    Neveu S.A.R.L. before plain Neveu."""
+    assert first(["Neveu", "Neveu S.A.R.L."], "Neveu S.A..L.") == "Neveu S.A.R.L."

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from bot.matching import (
     LEGAL_FORM_CONFLICT,
     LEGAL_FORM_ON_ONE_SIDE,
+    LEGAL_FORM_ONLY_IN_QUERY,
     PLURAL_SIMILARITY,
     THRESHOLD,
     normalize,
@@ -55,9 +56,11 @@ def test_different_companies_stay_below_the_threshold(query, supplier):
 
 
 def test_equal_names_score_100_and_legal_conflicts_scale_down():
-    """The same core scores 100 and a conflicting legal form scales that down below THRESHOLD."""
+    """The same core scores 100; a legal form on one side scales it down a little, more when
+    only the query has it, and a conflicting legal form below THRESHOLD."""
     assert pair_score("Bartell PLC", "BARTELL P.L.C.") == 100.0
-    assert pair_score("Bartell PLC", "Bartell") == pytest.approx(100.0 * LEGAL_FORM_ON_ONE_SIDE)
+    assert pair_score("Bartell", "Bartell PLC") == pytest.approx(100.0 * LEGAL_FORM_ON_ONE_SIDE)
+    assert pair_score("Bartell PLC", "Bartell") == pytest.approx(100.0 * LEGAL_FORM_ONLY_IN_QUERY)
     assert pair_score("Bartell PLC", "Bartell LLC") == pytest.approx(100.0 * LEGAL_FORM_CONFLICT)
 
 
