@@ -13,9 +13,11 @@ A ledgerlink lookup is what bot/items.py does: `exact()` (the auto-publish rule)
 finds nothing, `candidates()` (the prompt's buttons, best first). The baselines are plain
 `rapidfuzz.process.extract(query, names, scorer=..., processor=utils.default_process,
 limit=3)` with WRatio, ratio, token_set_ratio and partial_ratio (their first result is what
-`extractOne` returns). At 100,000 suppliers every baseline query scans every name (WRatio and
-partial_ratio take a third of a second or more each), so the baselines run on the first
-queries of each set, and ledgerlink is reported on those same queries beside them.
+`extractOne` returns), computed in bulk with `process.cdist` on BASELINE_WORKERS threads (the
+same results: tests/bench/test_calibration_baselines.py). At 100,000 suppliers every baseline
+query scans every name (WRatio takes a sixth of a second a query), so the baselines run on the
+first 150 queries of each set of 300 (all 150 hard negatives), and ledgerlink is reported on
+those same queries beside them as well as on the whole set.
 
 The labelled pairs of tests/matching/labelled_pairs.csv (`load_pairs`, `metrics`, ...) are kept
 for bench/matching_bench.py's pairwise figures; they were written alongside the old scorer and

@@ -30,19 +30,28 @@ Exact lookups (`SupplierIndex.exact`, the only way a bill is published without a
 cores and legal forms. Everything else is ranked by `score`, which combines, by measurement on
 generated data (`python -m bench.matcher_calibration`, bench/eval_names.py; development split
 only): a character ratio of the names without spaces, with and without the legal form (a typo
-in any letter, split or joined words, a legal form run into the name: "DillPLC"); word alignment,
+in any letter, split or joined words, a legal form run into the name: "DillPLC"; a legal form
+on one side only counts in letters where the other name ends much like it); word alignment,
 each word paired once, a misspelt word still a match whatever letter the typo hit, less
 EXTRA_WORD_PENALTY per word one name has more (a dropped or added word); a name cut short (card
 statements keep 22 characters); initials ("IBM", "P&G"); the same words in another order
-(SAME_WORDS_SCORE); one name's words, exact and in order, in the other's with one word more
-(CONTAINED_SCORE: a dropped word, or one added first or last); a last word one edit from the
-other name's legal form ("Santiago PZC" / "Santiago PLC"). A conflicting legal form or differing
-numbers then scale the score down, and so, a little, does a legal form of the same family but
-not the same. Card-statement and till lines are also looked up as the merchant they name
-(`strip_descriptor`: "SQ *", "PAYPAL *", "AMZN Mktp UK*...", store numbers, references,
-domains, in a line in capitals a long word of no supplier's name), and as that merchant less
-its last word (a city, a word cut short); a line of exactly 22 characters is cut there, so a
-name it begins is close (CUT_SCORE), whatever the cut did to its legal form.
+(SAME_WORDS_SCORE); one name's words in order in the other's with one word more
+(CONTAINED_SCORE: a dropped word, or one added first or last), both also with misspelt words,
+scaled by how close they are; a legal form of one name found among the other's words mistyped,
+split or glued on ("Santiago PZC", "KG aA", "Klap0AG"). A conflicting legal form or differing
+numbers then scale the score down, and so, less, does a legal form on one side only (more when
+only the query has it) or of the same family but not the same. A little of the plain character
+ratio of the names as written (PLAIN_SHARE) breaks near-ties.
+
+A looked-up name has other readings too (`query_forms`): up to a legal form followed by one
+more word ("Munoz PLC Services"); with a CJK legal form one character wrong or broken by
+punctuation ("株式0社"); and, when nothing scores LAST_WORD_BELOW, less a last word that is one
+of the suppliers' words ("Klapp AG Services"). Card-statement and till lines are also looked up
+as the merchant they name (`strip_descriptor`: "SQ *", "PAYPAL *", "AMZN Mktp UK*...", store
+numbers, references, domains, in a line in capitals a long word of no supplier's name), and as
+that merchant less its last word (a city, a word cut short); a line of exactly 22 characters is
+cut there, so a name it begins is close (CUT_SCORE), whatever the cut did to its legal form.
+None of these readings ever makes an exact match.
 """
 
 from __future__ import annotations
@@ -998,11 +1007,15 @@ class SupplierIndex:
     (`_variants`), and the query's words are looked up with up to two letters deleted, so a
     substitution, an insertion, a deletion or a swap of neighbours anywhere is found; words run
     together are split where one side is a known word or a legal form (`_parts`). The suppliers
-    holding the rarest of those words (`_postings`, up to POSTINGS_BUDGET of them) are counted
-    in C; the RESCORE found most often, the RESCORE closest in characters among them, those
-    equal but for spaces (`_by_joined`), those whose name starts with the query (a statement
-    cut at 22 characters) and those whose initials the query is are then scored in full. When
-    none of them scores FALLBACK_BELOW, every name is compared in characters (rapidfuzz, in C).
+    holding the rarest of those words (`_postings`, up to POSTINGS_BUDGET of them) are weighed,
+    each query word (with its parts) counting once per supplier, by its indexed word's rarity
+    (the log of the suppliers over the word's) times its closeness; commoner words add their
+    weight to those suppliers only. The RESCORE weighing most, the RESCORE closest in
+    characters among them, those equal but for spaces (`_by_joined`) or equal to the query
+    less its first or last words (a word added), those whose name starts with the query (a
+    statement cut at 22 characters) and those whose initials the query is are then scored in
+    full. When none of them scores FALLBACK_BELOW, every name is compared in characters
+    (rapidfuzz, in C).
     """
 
     def __init__(self) -> None:
