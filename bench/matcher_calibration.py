@@ -13,9 +13,11 @@ A ledgerlink lookup is what bot/items.py does: `exact()` (the auto-publish rule)
 finds nothing, `candidates()` (the prompt's buttons, best first). The baselines are plain
 `rapidfuzz.process.extract(query, names, scorer=..., processor=utils.default_process,
 limit=3)` with WRatio, ratio, token_set_ratio and partial_ratio (their first result is what
-`extractOne` returns). At 100,000 suppliers every baseline query scans every name (WRatio and
-partial_ratio take a third of a second or more each), so the baselines run on the first
-queries of each set, and ledgerlink is reported on those same queries beside them.
+`extractOne` returns), computed in bulk with `process.cdist` on BASELINE_WORKERS threads (the
+same results: tests/bench/test_calibration_baselines.py). At 100,000 suppliers every baseline
+query scans every name (WRatio takes a sixth of a second a query), so the baselines run on the
+first 150 queries of each set of 300 (all 150 hard negatives), and ledgerlink is reported on
+those same queries beside them as well as on the whole set.
 
 The labelled pairs of tests/matching/labelled_pairs.csv (`load_pairs`, `metrics`, ...) are kept
 for bench/matching_bench.py's pairwise figures; they were written alongside the old scorer and
@@ -32,6 +34,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy
 from rapidfuzz import fuzz, process, utils
 
 from bench import eval_names as data
@@ -148,7 +151,7 @@ class Plan:
     baseline_sample: int | None  # queries per set the baselines run on (None: all)
 
 
-FULL = (Plan(400, 300, 100, 150, None), Plan(100_000, 300, 100, 150, 30))
+FULL = (Plan(400, 300, 100, 150, None), Plan(100_000, 300, 100, 150, 150))
 SMOKE = (Plan(400, 30, 20, 20, None),)
 
 Lookup = Callable[[str], list[str]]  # supplier ids, best first
@@ -164,21 +167,36 @@ def ledgerlink_lookup(index: matching.SupplierIndex) -> Lookup:
     return lookup
 
 
-def baseline_lookups(listed: Sequence[tuple[str, str]]) -> dict[str, Callable]:
-    """Plain rapidfuzz per scorer: (ids of the best 3, the best score) for a query."""
+BASELINE_WORKERS = 2  # cdist's threads: the machine the figures come from has 2 cores
+_BASELINE_CHUNK = 50  # queries per cdist call: a 50 x 100,000 float32 matrix is 20 MB
+
+
+def baseline_top3(
+    listed: Sequence[tuple[str, str]], texts: Sequence[str]
+) -> dict[str, list[tuple[list[str], float]]]:
+    """Plain rapidfuzz per scorer, for each of `texts`: the ids of its best 3 and the best
+    score, as `process.extract(text, names, scorer=..., processor=utils.default_process,
+    limit=3)` would give them (ties by list order), computed with `process.cdist` so every
+    name is scored in C on BASELINE_WORKERS threads."""
     names = [utils.default_process(name) for _, name in listed]
     ids = [supplier_id for supplier_id, _ in listed]
-
-    def lookup(scorer):
-        def run(text: str) -> tuple[list[str], float]:
-            found = process.extract(
-                utils.default_process(text), names, scorer=scorer, processor=None, limit=3
+    queries = [utils.default_process(text) for text in texts]
+    found: dict[str, list[tuple[list[str], float]]] = {}
+    for name, scorer in BASELINES.items():
+        rows = found[name] = []
+        for at in range(0, len(queries), _BASELINE_CHUNK):
+            matrix = process.cdist(
+                queries[at : at + _BASELINE_CHUNK],
+                names,
+                scorer=scorer,
+                processor=None,
+                dtype=numpy.float32,
+                workers=BASELINE_WORKERS,
             )
-            return [ids[at] for _, _, at in found], (found[0][1] if found else 0.0)
-
-        return run
-
-    return {name: lookup(scorer) for name, scorer in BASELINES.items()}
+            for row in matrix:
+                best = numpy.argsort(-row, kind="stable")[:3]
+                rows.append(([ids[i] for i in best], float(row[best[0]]) if len(best) else 0.0))
+    return found
 
 
 def _share(hits: int, total: int) -> float:
@@ -207,7 +225,7 @@ class SetResult:
         return all(self.sample_ours[at] >= values[at] for values in self.sample_baselines.values())
 
 
-def measure_set(split, size, kind, queries, index, baselines, sample) -> SetResult:
+def measure_set(split, size, kind, queries, index, listed, sample) -> SetResult:
     lookup = ledgerlink_lookup(index)
     offered, took = [], []
     for query in queries:
@@ -224,8 +242,8 @@ def measure_set(split, size, kind, queries, index, baselines, sample) -> SetResu
         auto_wrong += exact is not None and exact.supplier_id != query.expected_id
     chosen = queries[: sample or len(queries)]
     base = {}
-    for name, run in baselines.items():
-        found = [run(q.text)[0] for q in chosen]
+    for name, rows in baseline_top3(listed, [q.text for q in chosen]).items():
+        found = [ids for ids, _ in rows]
         base[name] = (
             _share(
                 sum(bool(f) and f[0] == q.expected_id for q, f in zip(chosen, found, strict=True)),
@@ -264,13 +282,13 @@ class NegativeResult:
     naive: dict[str, float]  # share each baseline scores at NAIVE_AUTO or more
 
 
-def measure_negatives(split, size, queries, index, baselines, sample) -> NegativeResult:
+def measure_negatives(split, size, queries, index, listed, sample) -> NegativeResult:
     auto = sum(index.exact(q.text) is not None for q in queries)
     offered = sum(bool(index.candidates(q.text)) for q in queries)
     chosen = queries[: sample or len(queries)]
     naive = {
-        name: _share(sum(run(q.text)[1] >= NAIVE_AUTO for q in chosen), len(chosen))
-        for name, run in baselines.items()
+        name: _share(sum(top >= NAIVE_AUTO for _, top in rows), len(chosen))
+        for name, rows in baseline_top3(listed, [q.text for q in chosen]).items()
     }
     return NegativeResult(split, size, len(queries), auto, _share(offered, len(queries)), naive)
 
@@ -306,7 +324,6 @@ def measure_real_pairs() -> PairsResult:
             not wanted or exact.supplier_id in wanted
         )
     lookup = ledgerlink_lookup(index)
-    baselines = baseline_lookups(listed)
     wrong_first = []
     hits = 0
     for query, supplier_id in sorted(same):
@@ -315,9 +332,13 @@ def measure_real_pairs() -> PairsResult:
             hits += 1
         else:
             wrong_first.append(query)
+    same_pairs = sorted(same)
     base = {
-        name: _share(sum(run(q)[0][:1] == [sid] for q, sid in same), len(same))
-        for name, run in baselines.items()
+        name: _share(
+            sum(ids[:1] == [sid] for (ids, _), (_, sid) in zip(rows, same_pairs, strict=True)),
+            len(same_pairs),
+        )
+        for name, rows in baseline_top3(listed, [q for q, _ in same_pairs]).items()
     }
     return PairsResult(
         len(data.REAL_PAIRS),
@@ -339,7 +360,6 @@ def evaluate(plans: Sequence[Plan], log=print):
             started = time.perf_counter()
             listed = data.descriptor_suppliers(split, plan.size)
             index = matching.SupplierIndex.build(listed)
-            baselines = baseline_lookups(listed)
             kinds = {
                 kind: data.noisy_queries(split, plan.size, kind, plan.queries)
                 for kind in data.NOISY_KINDS
@@ -348,7 +368,7 @@ def evaluate(plans: Sequence[Plan], log=print):
             for kind, queries in kinds.items():
                 sets.append(
                     measure_set(
-                        split.name, plan.size, kind, queries, index, baselines, plan.baseline_sample
+                        split.name, plan.size, kind, queries, index, listed, plan.baseline_sample
                     )
                 )
                 log(_set_line(sets[-1]))
@@ -358,7 +378,7 @@ def evaluate(plans: Sequence[Plan], log=print):
                     plan.size,
                     data.hard_negatives(split, plan.size, plan.negatives),
                     index,
-                    baselines,
+                    listed,
                     plan.baseline_sample,
                 )
             )

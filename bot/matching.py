@@ -30,19 +30,28 @@ Exact lookups (`SupplierIndex.exact`, the only way a bill is published without a
 cores and legal forms. Everything else is ranked by `score`, which combines, by measurement on
 generated data (`python -m bench.matcher_calibration`, bench/eval_names.py; development split
 only): a character ratio of the names without spaces, with and without the legal form (a typo
-in any letter, split or joined words, a legal form run into the name: "DillPLC"); word alignment,
+in any letter, split or joined words, a legal form run into the name: "DillPLC"; a legal form
+on one side only counts in letters where the other name ends much like it); word alignment,
 each word paired once, a misspelt word still a match whatever letter the typo hit, less
 EXTRA_WORD_PENALTY per word one name has more (a dropped or added word); a name cut short (card
 statements keep 22 characters); initials ("IBM", "P&G"); the same words in another order
-(SAME_WORDS_SCORE); one name's words, exact and in order, in the other's with one word more
-(CONTAINED_SCORE: a dropped word, or one added first or last); a last word one edit from the
-other name's legal form ("Santiago PZC" / "Santiago PLC"). A conflicting legal form or differing
-numbers then scale the score down, and so, a little, does a legal form of the same family but
-not the same. Card-statement and till lines are also looked up as the merchant they name
-(`strip_descriptor`: "SQ *", "PAYPAL *", "AMZN Mktp UK*...", store numbers, references,
-domains, in a line in capitals a long word of no supplier's name), and as that merchant less
-its last word (a city, a word cut short); a line of exactly 22 characters is cut there, so a
-name it begins is close (CUT_SCORE), whatever the cut did to its legal form.
+(SAME_WORDS_SCORE); one name's words in order in the other's with one word more
+(CONTAINED_SCORE: a dropped word, or one added first or last), both also with misspelt words,
+scaled by how close they are; a legal form of one name found among the other's words mistyped,
+split or glued on ("Santiago PZC", "KG aA", "Klap0AG"). A conflicting legal form or differing
+numbers then scale the score down, and so, less, does a legal form on one side only (more when
+only the query has it) or of the same family but not the same. A little of the plain character
+ratio of the names as written (PLAIN_SHARE) breaks near-ties.
+
+A looked-up name has other readings too (`query_forms`): up to a legal form followed by one
+more word ("Munoz PLC Services"); with a CJK legal form one character wrong or broken by
+punctuation ("株式0社"); and, when nothing scores LAST_WORD_BELOW, less a last word that is one
+of the suppliers' words ("Klapp AG Services"). Card-statement and till lines are also looked up
+as the merchant they name (`strip_descriptor`: "SQ *", "PAYPAL *", "AMZN Mktp UK*...", store
+numbers, references, domains, in a line in capitals a long word of no supplier's name), and as
+that merchant less its last word (a city, a word cut short); a line of exactly 22 characters is
+cut there, so a name it begins is close (CUT_SCORE), whatever the cut did to its legal form.
+None of these readings ever makes an exact match.
 """
 
 from __future__ import annotations
@@ -51,17 +60,19 @@ import re
 import sys
 import unicodedata
 from bisect import bisect_left, bisect_right
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from heapq import nlargest
 from itertools import accumulate, pairwise
+from math import log
 from operator import itemgetter
 from typing import NamedTuple
 
 from anyascii import anyascii
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Levenshtein
+from rapidfuzz.utils import default_process
 
 MAX_NAME_CHARS = 200
 
@@ -470,6 +481,9 @@ def strip_descriptor(text: str, known: Callable[[str], bool] | None = None) -> s
 # split only (bench/eval_names.py); the held-out split was never used to choose them.
 
 BLEND_MAX = 0.75  # the better of the character and word signals' share of the score
+# A word and its plural: the same word, just below the word itself ("Colins" is closer to
+# "Collins" than to "Colin" once the legal form counts).
+PLURAL_SIMILARITY = 95.0
 WORD_SIMILARITY = 60.0  # fuzz.ratio at which two words count as the same word misspelt
 EXTRA_WORD_PENALTY = 14.0  # per word one name has more than the other
 LEGAL_FORM_CONFLICT = 0.8  # score factor: "Bartell PLC" / "Bartell LLC"
@@ -478,7 +492,13 @@ NUMBER_ON_ONE_SIDE = 0.9  # score factor: "Twins" / "Twins 5"
 LEGAL_FORM_ON_ONE_SIDE = (
     0.99  # score factor: "De Sousa" ranks below "De Sousa SA" for "De Sousa SA"
 )
+# Score factor: the query has a legal form its candidate lacks ("Rohe KG" is Roht KG before
+# Roche); stronger than the reverse, since a name as submitted rarely gains a legal form.
+LEGAL_FORM_ONLY_IN_QUERY = 0.95
 LEGAL_FORM_OF_FAMILY = 0.99  # score factor: "Acme GmbH & Co. KG" ranks below "Acme KG" for it
+# How close the end of a name without a legal form must be to another's legal form for the
+# legal form to count in letters (a legal form mistyped, or glued on).
+LEGAL_TAIL_SIMILARITY = 60.0
 PREFIX_SCORE = 90.0  # a name cut short (statements truncate at 22 characters): "WILSONHODGE"
 # A statement line of STATEMENT_CHARS is cut there: a name it begins scores this, less a
 # tenth of a point per CUT_CHARS_PER_POINT characters it lacks (the shorter completion first).
@@ -490,6 +510,8 @@ SAME_WORDS_SCORE = 98.0
 # One name's words, each exact and in order, within the other's one word longer: a word
 # dropped or added ("Griffith and Garza" / "Griffith, Adams and Garza", "Garcia Store").
 CONTAINED_SCORE = 92.0
+# How close each word must be for the two above to count with misspelt words, scaled down.
+MISSPELT_EVIDENCE = 80.0
 ACRONYM_SCORE = 90.0  # initials: "IBM" / "International Business Machines"
 MIN_PREFIX_CHARS = 4
 MIN_PREFIX_SHARE = 0.6  # a name cut short keeps most of it
@@ -497,7 +519,18 @@ MIN_PREFIX_SHARE = 0.6  # a name cut short keeps most of it
 DESCRIPTOR_FACTOR = 0.97
 # ... and the merchant less its last word (statements end with a city): below that.
 TRAILING_FACTOR = 0.95
+# Score factor for a name read up to a legal form followed by one more word ("Munoz PLC
+# Services" read as "Munoz PLC"): the word may mean another supplier.
+LEGAL_THEN_WORD_FACTOR = 0.97
+_MIN_WORDS_LEGAL_THEN_WORD = 3
+# A name whose best supplier scores below LAST_WORD_BELOW is also read less its last word,
+# scaled by LAST_WORD_FACTOR: a word added last ("Klapp AG Services").
+LAST_WORD_BELOW = 80.0
+LAST_WORD_FACTOR = 0.9
 BRAND_SCORE = 92.0  # a statement line's first word is a name's first word
+# The share of the plain character ratio of the names as written in a candidate's score: a
+# tie-breaker between suppliers the rules score alike.
+PLAIN_SHARE = 0.02
 # A candidate is offered when it scores at least this: close enough that someone might mean it.
 OFFER_FLOOR = 50.0
 # Kept for the type-ahead's fuzzy results and the labelled pairs: a close match.
@@ -532,8 +565,10 @@ def word_similarity(a: str, b: str) -> float:
     """
     if not a or not b:
         return 0.0
-    if a == b or ((a[-1] == "s" or b[-1] == "s") and _stem(a) == _stem(b)):
+    if a == b:
         return 100.0
+    if (a[-1] == "s" or b[-1] == "s") and _stem(a) == _stem(b):
+        return PLURAL_SIMILARITY
     similarity = fuzz.ratio(a, b, score_cutoff=WORD_SIMILARITY)
     return similarity if similarity >= WORD_SIMILARITY else 0.0
 
@@ -577,7 +612,9 @@ def apply_rules(
     """`similarity` scaled down for a conflicting legal form and for numbers that differ."""
     if not legal_forms_compatible(a_legal, b_legal):
         similarity *= LEGAL_FORM_CONFLICT
-    elif (a_legal is None) != (b_legal is None):
+    elif a_legal is not None and b_legal is None:
+        similarity *= LEGAL_FORM_ONLY_IN_QUERY
+    elif a_legal is None and b_legal is not None:
         similarity *= LEGAL_FORM_ON_ONE_SIDE
     elif a_legal != b_legal:
         similarity *= LEGAL_FORM_OF_FAMILY
@@ -655,6 +692,74 @@ def _word_evidence(a: list[str], b: list[str]) -> float:
     return 0.0
 
 
+def _misspelt_evidence(a: list[str], b: list[str], similar: Callable[[str, str], float]) -> float:
+    """`_word_evidence` with misspelt words: query `a`'s words are `b`'s, in another order
+    (SAME_WORDS_SCORE), or in order with one of `b`'s dropped (CONTAINED_SCORE), each at least
+    MISSPELT_EVIDENCE similar; scaled by their mean similarity, weighted by length."""
+    if len(a) < 2 or len(b) not in (len(a), len(a) + 1):
+        return 0.0
+    weights = [_weight(word) for word in a]
+    total = sum(weights)
+    best = 0.0
+    if len(b) == len(a):
+        # Each word of `a` with its best unused word of `b`, best pairs first.
+        pairs = sorted(((similar(x, y), i, j) for i, x in enumerate(a) for j, y in enumerate(b)))
+        found, used = [0.0] * len(a), set()
+        for value, i, j in reversed(pairs):
+            if not found[i] and j not in used and value >= MISSPELT_EVIDENCE:
+                found[i] = value
+                used.add(j)
+        if all(found):
+            mean = sum(w * v for w, v in zip(weights, found, strict=True)) / total
+            best = SAME_WORDS_SCORE * mean / 100
+    else:
+        for skip in range(len(b)):
+            values = [similar(x, y) for x, y in zip(a, b[:skip] + b[skip + 1 :], strict=True)]
+            if min(values) >= MISSPELT_EVIDENCE:
+                mean = sum(w * v for w, v in zip(weights, values, strict=True)) / total
+                best = max(best, CONTAINED_SCORE * mean / 100)
+    return best
+
+
+def _char_similarity(a: _Form, b: _Form) -> float:
+    """`fuzz.ratio` of the names without spaces, and, with their legal forms, of the names
+    without spaces and as spelled, unless only one name has a legal form: then the legal form
+    counts only where query `a` ends much like `b`'s, mistyped or glued on ("Dill1PLC", "Erns
+    mbH & Co. KG"); "Weiss Store" is no closer to "Weiss eG" than to "Weiss"."""
+    value = fuzz.ratio(a.joined, b.joined)
+    if a.legal is not None and b.legal is None:
+        return value
+    if a.legal is None and b.legal is not None:
+        width = len(b.legal) + 2
+        if fuzz.ratio(a.spelled[-width:], b.spelled[-width:]) < LEGAL_TAIL_SIMILARITY:
+            return value
+    return max(value, fuzz.ratio(a.full, b.full), fuzz.ratio(a.spelled, b.spelled))
+
+
+def _legal_split(words: tuple[str, ...], legal: str) -> list[str] | None:
+    """`words` with the legal form `legal` found among them, spelled right: each of its words
+    there as it is, one edit wrong (3 letters or more: "skgaa"), split in two ("kg aa"), or,
+    for a one-word form, glued to the end of a word after 3 letters or more ("klap0ag");
+    None if it is not all there."""
+    found = list(words)
+    for part in legal.split():
+        if part in found:
+            continue
+        for at, word in enumerate(found):
+            if len(part) >= _MIN_MANGLED_LEGAL and OSA.distance(word, part, score_cutoff=1) <= 1:
+                found[at] = part
+                break
+            if word + (found[at + 1] if at + 1 < len(found) else "") == part:
+                found[at : at + 2] = [part]
+                break
+            if part == legal and word.endswith(part) and len(word) - len(part) >= _MIN_SPLIT:
+                found[at : at + 1] = [word[: -len(part)], part]
+                break
+        else:
+            return None
+    return found
+
+
 def _similarity(
     a: _Form, b: _Form, similar: Callable[[str, str], float] = word_similarity, cut: bool = False
 ) -> float:
@@ -670,17 +775,20 @@ def _similarity(
             if whole.startswith(prefix):
                 lacking = (len(whole) - len(prefix)) / CUT_CHARS_PER_POINT
                 return max(CUT_SCORE - lacking, PREFIX_SCORE)
-    char = max(
-        fuzz.ratio(a.joined, b.joined), fuzz.ratio(a.full, b.full), fuzz.ratio(a.spelled, b.spelled)
-    )
+    char = _char_similarity(a, b)
     words = _words_score(list(a.words), list(b.words), similar)
     evidence = _word_evidence(list(a.words), list(b.words))
+    if not evidence:
+        evidence = _misspelt_evidence(list(a.words), list(b.words), similar)
     for x, y in ((a, b), (b, a)):
-        # A legal form not last: "Swanson Ltd Online" is "Swanson Ltd" with a word added.
-        if x.legal is None and y.legal is not None and set(y.legal.split()) <= set(x.words):
-            with_legal = [*y.words, *y.legal.split()]
-            words = max(words, _words_score(list(x.words), with_legal, similar))
-            evidence = max(evidence, _word_evidence(list(x.words), with_legal))
+        if x.legal is None and y.legal is not None:
+            # A legal form not last: "Swanson Ltd Online" is "Swanson Ltd" with a word added;
+            # or glued on: "Klap0AG Services" is "Klapp AG" with a typo and a word added.
+            x_words = _legal_split(x.words, y.legal)
+            if x_words is not None:
+                with_legal = [*y.words, *y.legal.split()]
+                words = max(words, _words_score(x_words, with_legal, similar))
+                evidence = max(evidence, _word_evidence(x_words, with_legal))
     value = max(char, words) * BLEND_MAX + min(char, words) * (1 - BLEND_MAX)
     value = max(value, evidence)
     # The query cut short (card statements keep 22 characters): "WILSONHODGE".
@@ -733,6 +841,17 @@ def score(a: NormalizedName, b: NormalizedName) -> float:
     return _form_score(_form(a), _form(b))
 
 
+def with_plain(value: float, query: str, name: str) -> float:
+    """A `score` of `query` against `name` with a little (PLAIN_SHARE) of the plain character
+    ratio of the two as written: of suppliers the rules find alike ("Ruiz Pires SARL" and
+    "Ruiz Brun SA" for a line starting "RUIZ", 合同会社 and 株式会社 for a mistyped 株式0社),
+    the closer in letters ranks first. 100 (the same name) stays 100."""
+    if value >= 100.0:
+        return value
+    plain = fuzz.ratio(default_process(query[:MAX_NAME_CHARS]), default_process(name))
+    return value * (1 - PLAIN_SHARE) + plain * PLAIN_SHARE
+
+
 class QueryForm(NamedTuple):
     """One reading of a looked-up name: its fields, the factor its scores are scaled by, and
     whether it is a statement line cut at STATEMENT_CHARS."""
@@ -743,23 +862,81 @@ class QueryForm(NamedTuple):
 
 
 def query_forms(name: str, known: Callable[[str], bool] | None = None) -> list[QueryForm]:
-    """`name` normalised; if it is a card-statement line, the merchant it names (scaled by
-    DESCRIPTOR_FACTOR), and that merchant less its last word (TRAILING_FACTOR: a city, a
-    word cut short). `known`: see `strip_descriptor`."""
+    """`name` normalised, and other readings of it, each scaled by a factor:
+
+    * a legal form written before one more word ("Munoz PLC Services", "Acme GmbH Berlin"):
+      the name up to its legal form (LEGAL_THEN_WORD_FACTOR);
+    * a legal form in CJK script one character wrong, or broken by punctuation ("株式0社",
+      "有限会", "株式^会社"): the name with that legal form (`_script_legal_readings`);
+    * a card-statement line: the merchant it names (DESCRIPTOR_FACTOR), and that merchant
+      less its last word (TRAILING_FACTOR: a city, a word cut short). `known`: see
+      `strip_descriptor`.
+    """
     plain = normalize(name)
-    forms = [QueryForm(plain, 1.0, False)] if plain.core else []
+    readings: list[tuple[NormalizedName, float, bool]] = [(plain, 1.0, False)]
+    if plain.legal_form is None:
+        words = _words(name)
+        if len(words) >= _MIN_WORDS_LEGAL_THEN_WORD and len(words[-1]) >= _MIN_SPLIT:
+            readings.append((_from_words(words[:-1]), LEGAL_THEN_WORD_FACTOR, False))
+            if readings[-1][0].legal_form is None:
+                readings.pop()
+        readings += ((normalize(text), 1.0, False) for text in _script_legal_readings(name))
     merchant = strip_descriptor(name, known)
-    if merchant is None:
-        return forms
-    seen = {plain}
-    words = _words(merchant)
-    readings = [(_from_words(words), DESCRIPTOR_FACTOR, len(name) == STATEMENT_CHARS)]
-    readings.append((_from_words(words[:-1]), TRAILING_FACTOR, False))
+    if merchant is not None:
+        words = _words(merchant)
+        readings.append((_from_words(words), DESCRIPTOR_FACTOR, len(name) == STATEMENT_CHARS))
+        readings.append((_from_words(words[:-1]), TRAILING_FACTOR, False))
+    forms: list[QueryForm] = []
+    seen: set[NormalizedName] = set()
     for normalized, factor, cut in readings:
         if normalized.core and normalized not in seen:
             seen.add(normalized)
             forms.append(QueryForm(normalized, factor, cut))
     return forms
+
+
+def _less_last_word(name: str, vocabulary: Container[str]) -> NormalizedName | None:
+    """`name` normalised less its last word, if it has two words or more and no legal form,
+    the last word is in `vocabulary`, and what is left is no mere initials; its numbers stay,
+    the dropped word's included (a number dropped still differs)."""
+    words = _words(name)
+    if len(words) < 2 or words[-1] not in vocabulary:
+        return None
+    whole, shorter = _from_words(words), _from_words(words[:-1])
+    if whole.legal_form or len(shorter.core.replace(" ", "")) < MIN_PREFIX_CHARS:
+        return None
+    return NormalizedName(shorter.core, shorter.legal_form, whole.numbers, shorter.spelled)
+
+
+_SCRIPT_FORMS = (
+    ("股份有限公司", "co ltd"),
+    ("有限责任公司", "co ltd"),
+    ("有限公司", "co ltd"),
+    ("株式会社", "kk"),
+    ("有限会社", "yk"),
+    ("合同会社", "gk"),
+)
+_MAX_SCRIPT_READINGS = 4
+
+
+def _script_legal_readings(name: str) -> list[str]:
+    """`name` with a CJK legal form found one character wrong, missing or extra, or broken by
+    punctuation or a control character, moved last in Latin spelling: "株式0社遠藤電気" →
+    "遠藤電気 kk". Each place it may be is a reading (a few at most)."""
+    if not any(unicodedata.east_asian_width(ch) in "WF" for ch in name):
+        return []
+    letters = "".join(ch for ch in name[:MAX_NAME_CHARS] if ch.isalnum())
+    readings: list[str] = []
+    for form, canonical in _SCRIPT_FORMS:
+        if form in name:  # written right: the plain reading has it
+            return []
+        size = len(form)
+        for width in (size, size - 1, size + 1):
+            for at in range(len(letters) - width + 1):
+                window = letters[at : at + width]
+                if Levenshtein.distance(window, form, score_cutoff=1) <= 1:
+                    readings.append(f"{letters[:at]} {letters[at + width :]} {canonical}")
+    return list(dict.fromkeys(readings))[:_MAX_SCRIPT_READINGS]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -802,6 +979,17 @@ def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
+def _weigh(weights: dict[int, float], entries: Iterable[int], weight: float) -> None:
+    """Raise each of `entries`' weight in `weights` to `weight` if it is lower."""
+    if not weights:  # a group's first word, most often its only one: in C
+        weights.update(dict.fromkeys(entries, weight))
+        return
+    get = weights.get
+    for entry in entries:
+        if get(entry, 0.0) < weight:
+            weights[entry] = weight
+
+
 def _pairs(words: tuple[str, ...]) -> list[str]:
     """Neighbouring words joined: "co mier" → "comier", for names split or joined apart."""
     return [a + b for a, b in pairwise(words)]
@@ -819,11 +1007,15 @@ class SupplierIndex:
     (`_variants`), and the query's words are looked up with up to two letters deleted, so a
     substitution, an insertion, a deletion or a swap of neighbours anywhere is found; words run
     together are split where one side is a known word or a legal form (`_parts`). The suppliers
-    holding the rarest of those words (`_postings`, up to POSTINGS_BUDGET of them) are counted
-    in C; the RESCORE found most often, the RESCORE closest in characters among them, those
-    equal but for spaces (`_by_joined`), those whose name starts with the query (a statement
-    cut at 22 characters) and those whose initials the query is are then scored in full. When
-    none of them scores FALLBACK_BELOW, every name is compared in characters (rapidfuzz, in C).
+    holding the rarest of those words (`_postings`, up to POSTINGS_BUDGET of them) are weighed,
+    each query word (with its parts) counting once per supplier, by its indexed word's rarity
+    (the log of the suppliers over the word's) times its closeness; commoner words add their
+    weight to those suppliers only. The RESCORE weighing most, the RESCORE closest in
+    characters among them, those equal but for spaces (`_by_joined`) or equal to the query
+    less its first or last words (a word added), those whose name starts with the query (a
+    statement cut at 22 characters) and those whose initials the query is are then scored in
+    full. When none of them scores FALLBACK_BELOW, every name is compared in characters
+    (rapidfuzz, in C).
     """
 
     def __init__(self) -> None:
@@ -1040,6 +1232,16 @@ class SupplierIndex:
         queries = [_form(reading.normalized) for reading in readings]
         for query, reading in zip(queries, readings, strict=True):
             add(query, self._shortlist(query), reading.factor, reading.cut)
+        if len(queries) == 1 and max(best.values(), default=0.0) < LAST_WORD_BELOW:
+            # Nothing sure: the name may carry one word more than any supplier's, last ("Klapp
+            # AG Services", "NavoneGroup Trading"); the name less that word is a reading too
+            # when that word is one of the suppliers' words as it is (a misspelt word of the
+            # name is no word added: "Torpy Xrkry" stays Torphy-Corkery, not Torphy PLC).
+            shorter = _less_last_word(name, self._postings)
+            if shorter is not None:
+                query = _form(shorter)
+                add(query, self._shortlist(query), LAST_WORD_FACTOR)
+                queries.append(query)
         if queries and max(best.values(), default=0.0) < FALLBACK_BELOW:
             # Nothing close through the words (two typos in one word, a word broken in
             # three): the names closest in characters, all of them compared, in C.
@@ -1052,7 +1254,8 @@ class SupplierIndex:
                 score_cutoff=FALLBACK_CUTOFF,
             )
             add(queries[0], (entry for _, _, entry in closest), 1.0)
-        return best
+        names = self._names
+        return {entry: with_plain(value, name, names[entry]) for entry, value in best.items()}
 
     def _known(self, word: str) -> bool:
         """Whether `word` is, or is close to, a word of the suppliers' names."""
@@ -1084,61 +1287,74 @@ class SupplierIndex:
                 similar[word] = value
         return similar
 
-    def _parts(self, query: _Form) -> list[str]:
-        """The parts of words run together: "clarkwilmiams" → "clark", "wilmiams"; "scottllc"
+    def _parts(self, word: str) -> list[str]:
+        """The parts of a word run together: "clarkwilmiams" → "clark", "wilmiams"; "scottllc"
         → "scott". A split counts where one side is an indexed word or a legal form."""
-        parts = []
         variants = self._variants
-        for word in query.words:
-            if len(word) < 2 * _MIN_SPLIT or word in variants:
-                continue
-            for at in range(_MIN_SPLIT, len(word) - _MIN_SPLIT + 1):
-                left, right = word[:at], word[at:]
-                if left in variants or right in variants:
-                    parts += (left, right)
-            for spelling in _GLUED_LEGAL:
-                if word.endswith(spelling) and len(word) - len(spelling) >= _MIN_SPLIT:
-                    parts.append(word[: -len(spelling)])
+        if len(word) < 2 * _MIN_SPLIT or word in variants:
+            return []
+        parts = []
+        for at in range(_MIN_SPLIT, len(word) - _MIN_SPLIT + 1):
+            left, right = word[:at], word[at:]
+            if left in variants or right in variants:
+                parts += (left, right)
+        for spelling in _GLUED_LEGAL:
+            if word.endswith(spelling) and len(word) - len(spelling) >= _MIN_SPLIT:
+                parts.append(word[: -len(spelling)])
         return parts
 
     def _shortlist(self, query: _Form) -> set[int]:
         """The suppliers worth scoring in full for `query` (see the class docstring)."""
         postings = self._postings
+        # One group of tokens per query word (the word and its parts, if it is words run
+        # together) and per pair of neighbouring words joined: a group counts once per
+        # supplier, through its best indexed word.
+        groups = [(word, *self._parts(word)) for word in set(query.words)]
+        groups += [(pair,) for pair in _pairs(query.words)]
         found = []
-        for token in {*query.words, *_pairs(query.words), *self._parts(query)}:
-            similar = {
-                word: value
-                for word, value in self._similar(token).items()
-                if value >= SHORTLIST_SIMILARITY
-            }
-            if similar:
-                found.append((sum(len(postings[word]) for word in similar), similar))
-        # The rarest tokens' suppliers are gathered, up to POSTINGS_BUDGET of them (always
-        # the rarest token's), and counted: a supplier found through more tokens comes first.
-        found.sort(key=lambda item: item[0])
-        gathered: list[int] = []
+        for group, tokens in enumerate(groups):
+            similar: dict[str, float] = {}
+            for token in tokens:
+                for word, value in self._similar(token).items():
+                    if value >= SHORTLIST_SIMILARITY and value > similar.get(word, 0.0):
+                        similar[word] = value
+            found += ((len(postings[word]), word, value, group) for word, value in similar.items())
+        # The rarest words' suppliers are gathered, up to POSTINGS_BUDGET of them (always the
+        # rarest word's), and weighed: a word held by few suppliers says more than a common
+        # one ("haneberg" than "royal" or "berg"), a close word more than a far one, so a
+        # supplier found through more, rarer and closer words comes first.
+        found.sort()
+        total = len(self._ids) + 1
+        by_group: list[dict[int, float]] = [{} for _ in groups]
+        gathered = 0
         common = len(found)
-        for at, (size, similar) in enumerate(found):
-            if gathered and len(gathered) + size > POSTINGS_BUDGET:
+        for at, (size, word, value, group) in enumerate(found):
+            if gathered and gathered + size > POSTINGS_BUDGET:
                 common = at
                 break
-            for word in similar:
-                gathered.extend(postings[word])
-        counts = Counter(gathered)
-        # The commoner tokens still count for the suppliers gathered ("group" of "Reese
+            gathered += size
+            _weigh(by_group[group], postings[word], log(total / size) * value / 100)
+        # The commoner words still count for the suppliers gathered ("group" of "Reese
         # Group"), through set intersections in C, up to COMMON_BUDGET postings.
+        held = set().union(*by_group)
         budget = COMMON_BUDGET
-        for size, similar in found[common:]:
+        for size, word, value, group in found[common:]:
             budget -= size
             if budget < 0:
                 break
-            for word in similar:
-                counts.update(counts.keys() & set(postings[word]))
-        shortlist = {entry for entry, _ in counts.most_common(RESCORE)}
-        if len(counts) > RESCORE:
+            weight = log(total / size) * value / 100
+            _weigh(by_group[group], held.intersection(postings[word]), weight)
+        by_group.sort(key=len)
+        weights = by_group.pop() if by_group else {}
+        get = weights.get
+        for weighed in by_group:
+            for entry, weight in weighed.items():
+                weights[entry] = get(entry, 0.0) + weight
+        shortlist = set(nlargest(RESCORE, weights, key=weights.__getitem__))
+        if len(weights) > RESCORE:
             # Many suppliers share the words found (at 100k, a surname's hundreds of names):
             # the closest in characters, legal form and common words included, are scored too.
-            entries = list(counts)
+            entries = list(weights)
             closest = process.extract(
                 query.full,
                 itemgetter(*entries)(self._fulls),
@@ -1147,7 +1363,14 @@ class SupplierIndex:
                 limit=RESCORE,
             )
             shortlist.update(entries[position] for _, _, position in closest)
-        shortlist.update(self._by_joined.get(query.joined, ()))
+        by_joined = self._by_joined
+        shortlist.update(by_joined.get(query.joined, ()))
+        # The query less its first or last words may be a whole name: a word added ("Garcia
+        # Store" for "Garcia", which hundreds of "Garcia-..." names would crowd out).
+        words = query.words
+        for at in range(1, len(words)):
+            shortlist.update(by_joined.get("".join(words[:at]), ()))
+            shortlist.update(by_joined.get("".join(words[at:]), ()))
         letters = _acronym_letters(query)
         if letters:
             shortlist.update(self._by_initials.get(letters, ())[:_ACRONYM_CANDIDATES])

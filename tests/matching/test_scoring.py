@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from bot.matching import (
     LEGAL_FORM_CONFLICT,
     LEGAL_FORM_ON_ONE_SIDE,
+    LEGAL_FORM_ONLY_IN_QUERY,
+    PLURAL_SIMILARITY,
     THRESHOLD,
     normalize,
     score,
@@ -54,9 +56,11 @@ def test_different_companies_stay_below_the_threshold(query, supplier):
 
 
 def test_equal_names_score_100_and_legal_conflicts_scale_down():
-    """The same core scores 100 and a conflicting legal form scales that down below THRESHOLD."""
+    """The same core scores 100; a legal form on one side scales it down a little, more when
+    only the query has it, and a conflicting legal form below THRESHOLD."""
     assert pair_score("Bartell PLC", "BARTELL P.L.C.") == 100.0
-    assert pair_score("Bartell PLC", "Bartell") == pytest.approx(100.0 * LEGAL_FORM_ON_ONE_SIDE)
+    assert pair_score("Bartell", "Bartell PLC") == pytest.approx(100.0 * LEGAL_FORM_ON_ONE_SIDE)
+    assert pair_score("Bartell PLC", "Bartell") == pytest.approx(100.0 * LEGAL_FORM_ONLY_IN_QUERY)
     assert pair_score("Bartell PLC", "Bartell LLC") == pytest.approx(100.0 * LEGAL_FORM_CONFLICT)
 
 
@@ -112,10 +116,11 @@ def test_a_legal_form_run_into_the_name_still_counts():
 
 
 def test_plurals_are_the_same_word():
-    """A plural and its singular are the same word."""
-    assert word_similarity("supply", "supplies") == 100.0
-    assert word_similarity("foods", "food") == 100.0
-    assert word_similarity("foods", "tools") < 100.0
+    """A plural and its singular are the same word, just below the word itself."""
+    assert word_similarity("supply", "supplies") == PLURAL_SIMILARITY
+    assert word_similarity("foods", "food") == PLURAL_SIMILARITY
+    assert word_similarity("food", "food") == 100.0 > PLURAL_SIMILARITY
+    assert word_similarity("foods", "tools") < PLURAL_SIMILARITY
 
 
 def test_empty_names_score_zero():
