@@ -78,8 +78,8 @@ class ConnectionQueries:
             },
         )
         with self.database.write() as db:
-            cursor = db.execute(sql, params)
-        return self.connection(cursor.lastrowid)
+            connection_id = db.scalar(sql + " RETURNING id", params)
+        return self.connection(connection_id)
 
     def connection(self, connection_id: int) -> Connection | None:
         row = self.database.row("SELECT * FROM connections WHERE id = ?", (connection_id,))
@@ -117,8 +117,8 @@ class ConnectionQueries:
         cursor = self.database.execute(
             # Only placeholders are built here: statuses are bound as parameters.
             "UPDATE connections SET status = ?, status_reason = ?, updated_at = ?, "  # noqa: S608
-            "disconnected_by = CASE WHEN ? THEN ? ELSE disconnected_by END, "
-            "disconnected_at = CASE WHEN ? THEN ? ELSE disconnected_at END WHERE id = ? "
+            "disconnected_by = CASE WHEN ? = 1 THEN ? ELSE disconnected_by END, "
+            "disconnected_at = CASE WHEN ? = 1 THEN ? ELSE disconnected_at END WHERE id = ? "
             f"AND status IN ({', '.join('?' for _ in from_statuses)})",
             (
                 status,

@@ -106,13 +106,13 @@ class ItemQueries:
                 if existing:
                     return self.item(existing[0]), False
             # Column names come from ITEM_FIELDS, never from input.
-            cursor = db.execute(
+            item_id = db.scalar(
                 "INSERT INTO items (team_id, external_id, source, submitted_by, channel_id, "  # noqa: S608
                 "thread_ts, supplier_key, status, created_at, updated_at, "
                 + ", ".join(columns)
                 + ") VALUES (?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, "
                 + ", ".join("?" for _ in columns)
-                + ")",
+                + ") RETURNING id",
                 (
                     team_id,
                     external_id,
@@ -126,7 +126,6 @@ class ItemQueries:
                     *columns.values(),
                 ),
             )
-            item_id = cursor.lastrowid
             db.execute(
                 "UPDATE items SET idempotency_key = ? WHERE id = ?",
                 (f"ledgerlink-{team_id}-item-{item_id}", item_id),

@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 
 from bot.clock import FixedClock
 from providers.base import TokenSet
-from store import SecretKeyError, open_store
+from store import SecretKeyError, migrations, open_store
 from store.secrets import key_file_for
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -46,10 +46,10 @@ def connect(store, access="access-AAAA-1", refresh="refresh-RRRR-1"):
 
 
 def test_database_uses_wal_and_migrations_are_recorded(store):
-    """The file is in WAL mode and every migration is applied once, in order."""
+    """The file is in WAL mode and is at the newest schema revision."""
     assert store.database.row("PRAGMA journal_mode")["journal_mode"] == "wal"
-    applied = store.database.rows("SELECT name FROM _sqlite_migrations ORDER BY rowid")
-    assert [row["name"] for row in applied][:2] == ["m001_foundation", "m002_connections"]
+    assert migrations.current_revision(store.database) == migrations.head_revision()
+    assert migrations.head_revision() != migrations.BASELINE
 
 
 def test_reopening_does_not_reapply_migrations(tmp_path):
@@ -57,11 +57,11 @@ def test_reopening_does_not_reapply_migrations(tmp_path):
     key = Fernet.generate_key().decode()
     first = open_store(str(tmp_path / "l.db"), secret_key=key)
     first.ensure_workspace("T1", team_name="Acme")
-    count = len(first.database.rows("SELECT * FROM _sqlite_migrations"))
+    versions = first.database.rows("SELECT version_num FROM alembic_version")
     first.close()
     second = open_store(str(tmp_path / "l.db"), secret_key=key)
     assert second.workspace("T1")["team_name"] == "Acme"
-    assert len(second.database.rows("SELECT * FROM _sqlite_migrations")) == count
+    assert second.database.rows("SELECT version_num FROM alembic_version") == versions
     second.close()
 
 
