@@ -161,6 +161,26 @@ class ListQueries:
             )
         return self.list_record(connection_id, record.kind, record.remote_id)
 
+    def direct_records_mark(self, connection_id: int, kind: str) -> tuple[int, str | None]:
+        """(how many, when the newest was stored) of the records of `kind` stored directly,
+        not by a sync (suppliers ledgerlink created): cheap, so every lookup can compare it."""
+        row = self.database.row(
+            "SELECT COUNT(*) AS n, MAX(synced_at) AS newest FROM list_records "
+            "WHERE connection_id = ? AND kind = ? AND sync_run_id IS NULL",
+            (connection_id, kind),
+        )
+        return (row["n"], row["newest"])
+
+    def direct_records(self, connection_id: int, kind: str, since: str | None) -> list[Record]:
+        """Records of `kind` stored directly at or after `since` (all of them if None)."""
+        rows = self.database.rows(
+            "SELECT remote_id, name, code, active, updated_at, raw FROM list_records "
+            "WHERE connection_id = ? AND kind = ? AND sync_run_id IS NULL AND synced_at >= ? "
+            "ORDER BY synced_at, remote_id",
+            (connection_id, kind, since or ""),
+        )
+        return [_record(kind, row) for row in rows]
+
     def record_counts(self, connection_id: int) -> dict[str, int]:
         """Active records per kind."""
         rows = self.database.rows(
