@@ -150,6 +150,8 @@ class Database:
         args, kwargs = self.engine.dialect.create_connect_args(self.url)
         conn = self.engine.dialect.loaded_dbapi.connect(*args, **kwargs)
         conn.autocommit = True
+        # Wait for the write lock as long as SQLite's busy timeout, then fail the same way.
+        conn.execute(f"SET lock_timeout = '{int(BUSY_TIMEOUT_SECONDS * 1000)}ms'")
         return conn
 
     def in_transaction(self) -> bool:
