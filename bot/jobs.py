@@ -95,7 +95,11 @@ class SyncJob(_ConnectionJob):
         if latest is not None and latest.result == "running":
             if self.deps.sync.running(connection.id) is not None:
                 return None
-            return latest.started_at
+            # A run records its result before it releases its lease: the lease may be free
+            # because the run just finished, so read the run again before calling it dead.
+            latest = self.store.latest_sync_run(connection.id)
+            if latest is not None and latest.result == "running":
+                return latest.started_at
         interval = timedelta(hours=self.deps.config.sync_interval_hours)
         last_ok = self.store.latest_sync_run(connection.id, "ok")
         if last_ok is None:

@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import ADMIN, STAFF
 from tests.e2e.chat import Chat, button, click_of, connect, db_rows
 from tests.e2e.conftest import follow_login
+from tests.fakes.databases import both_backends
 from tests.fakes.slack_requests import event_callback, slash_command, view_submission
 
 pytestmark = pytest.mark.e2e
@@ -96,6 +97,7 @@ def test_several_xero_organisations_ask_first(server, fake_slack, xero, serve_en
     assert db_rows(serve_env, "SELECT count(*) FROM connections") == [(1,)]
 
 
+@both_backends
 def test_state_replay_and_unknown_state_are_refused(server, fake_slack, xero, serve_env):
     """A callback whose state was already used, or never issued, gets 400 and stores nothing."""
     chat = Chat(server, fake_slack)
@@ -181,6 +183,7 @@ def test_another_workspaces_connection_cannot_be_touched(server, fake_slack, xer
     assert db_rows(serve_env, "SELECT status FROM connections") == [("active",)]
 
 
+@both_backends
 def test_reconnect_keeps_settings_and_resets_expiry(server, fake_slack, xero, serve_env):
     """Reconnecting to the same organisation renews the same connection and keeps settings."""
     chat = Chat(server, fake_slack)
@@ -193,8 +196,9 @@ def test_reconnect_keeps_settings_and_resets_expiry(server, fake_slack, xero, se
     reply = chat.command("reconnect")
     page = follow_login(server, button(reply, "connection_open_provider_login")["url"])
     assert "Connected to Xero" in page.text
+    # expires_at: text on SQLite, a timestamp on PostgreSQL; str() reads both.
     rows = db_rows(serve_env, "SELECT id, status, expires_at FROM connections")
-    assert len(rows) == 1 and rows[0][1] == "active" and rows[0][2] > "2027"
+    assert len(rows) == 1 and rows[0][1] == "active" and str(rows[0][2]) > "2027"
     assert db_rows(serve_env, "SELECT warn_new_supplier FROM workspaces") == [(0,)]
     assert fake_slack.wait_for(
         lambda f: any("Reconnected to Xero" in r.args.get("text", "") for r in f.responses)
@@ -230,6 +234,7 @@ def test_reconnect_to_another_organisation_asks_first(server, fake_slack, xero, 
     assert rows[-1] == ("tenant-new", "active") and rows[0][1] == "disconnected"
 
 
+@both_backends
 def test_disconnect_revokes_and_keeps_history(server, fake_slack, xero, serve_env):
     """Disconnect (confirmed) revokes at Xero, marks the row disconnected and keeps it."""
     chat = Chat(server, fake_slack)

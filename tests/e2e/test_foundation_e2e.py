@@ -13,6 +13,7 @@ import pytest
 from handlers.grammar import SUBCOMMANDS
 from store import open_store
 from tests.conftest import ADMIN, SIGNING_SECRET, STAFF
+from tests.fakes.databases import both_backends
 from tests.fakes.slack_requests import event_callback, slash_command
 
 pytestmark = pytest.mark.e2e
@@ -71,6 +72,7 @@ def test_non_admin_cannot_add_admins(serve, fake_slack):
     assert "UOTHER1" not in listing["text"]
 
 
+@both_backends
 def test_admin_can_add_then_list_admins(serve, fake_slack):
     """A Slack workspace admin adds an admin, who then shows up in the list."""
     server = serve()
@@ -155,12 +157,15 @@ def test_app_home_shows_status(serve, fake_slack):
     assert "Not connected" in str(call.args["view"])
 
 
-def test_sigterm_finishes_in_flight_request_and_exits_zero(serve, fake_slack, serve_env):
+@both_backends
+def test_sigterm_finishes_in_flight_request_and_exits_zero(
+    serve, fake_slack, serve_env, database_target
+):
     """SIGTERM while an items API request is still being handled (Slack is slow to take its
     message): the server stops accepting, the request completes with its 201, and the
     process exits 0."""
     server = serve()
-    store = open_store(serve_env["LEDGERLINK_DB"], secret_key=serve_env["LEDGERLINK_SECRET_KEY"])
+    store = open_store(database_target, secret_key=serve_env["LEDGERLINK_SECRET_KEY"])
     try:
         _, token = store.create_api_token(fake_slack.team_id, "sigterm")
     finally:

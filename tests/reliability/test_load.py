@@ -13,9 +13,11 @@ import pytest
 from handlers import ids
 from tests.conftest import ADMIN, SIGNING_SECRET, STAFF
 from tests.fakes.slack_requests import signed_headers, slash_command
+from tests.reliability.conftest import on_both_backends
 from tests.reliability.stack import OTHER_TEAM, wait_until
 
-pytestmark = pytest.mark.e2e
+# Exactly-once under redelivery and concurrency is what a second backend could break.
+pytestmark = [pytest.mark.e2e, on_both_backends]
 
 SUBMISSIONS = 200
 DISTINCT = 160  # the other 40 are the same external_id sent twice at once

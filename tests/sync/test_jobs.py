@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -392,3 +393,17 @@ def test_two_schedulers_finding_a_sync_due_run_it_once(deps, provider, connectio
     assert [run.result for run in deps.store.sync_runs(connection.id)] == ["ok"]
     assert deps.sync.run_scheduled(connection.id, seen_run_id=None) is None
     assert len(deps.store.sync_runs(connection.id)) == 1
+
+
+def test_a_sync_that_finished_while_another_scheduler_looked_is_not_run_again(
+    deps, provider, connection, clock
+):
+    """A scheduler that read the run while it was still running, and found its lease free
+    only because it had finished meanwhile, does not take it for an abandoned run: the
+    connection is next due an interval later, not at once (found by the scale benchmark)."""
+    job = SyncJob(deps)
+    assert at(clock, job, NOW) == 1
+    finished = deps.store.latest_sync_run(connection.id)
+    seen_running = dataclasses.replace(finished, result="running", finished_at=None)
+    assert job.due_at(connection, seen_running) > NOW + timedelta(hours=47)
+    assert at(clock, job, NOW + timedelta(minutes=5)) == 0
