@@ -8,7 +8,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from tests.fakes.databases import TestDatabase, fresh_database
-from tests.fakes.process import ServeProcess
+from tests.fakes.process import ServeCluster, ServeProcess
 from tests.fakes.slack import FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode
 
@@ -90,13 +90,18 @@ def serve_env(fake_slack, database_env) -> dict[str, str]:
 
 
 @pytest.fixture
-def serve(serve_env, tmp_path):
-    """Start `ledgerlink serve` (env from `serve_env`) and stop it after the test."""
-    started: list[ServeProcess] = []
+def serve(serve_env, backend, tmp_path):
+    """Start `ledgerlink serve` (env from `serve_env`) and stop it after the test. On
+    PostgreSQL it is two processes behind a round-robin balancer, sharing the database: every
+    end-to-end test on that backend proves that any process answers any request."""
+    started: list[ServeProcess | ServeCluster] = []
 
-    def start(**overrides) -> ServeProcess:
+    def start(**overrides) -> ServeProcess | ServeCluster:
         env = {k: v for k, v in {**serve_env, **overrides}.items() if v is not None}
-        process = ServeProcess(env, tmp_path).start()
+        if backend == "postgresql":
+            process = ServeCluster(env, tmp_path).start()
+        else:
+            process = ServeProcess(env, tmp_path).start()
         started.append(process)
         return process
 

@@ -3,15 +3,13 @@ with the fake Slack server and loopback fake Xero / QuickBooks servers."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 
 from tests.conftest import ADMIN, STAFF
 from tests.e2e.chat import Chat, button, click_of, connect, db_rows
 from tests.e2e.conftest import follow_login
-from tests.fakes.databases import both_backends
+from tests.fakes.databases import both_backends, database_for
 from tests.fakes.slack_requests import event_callback, slash_command, view_submission
 
 pytestmark = pytest.mark.e2e
@@ -44,9 +42,8 @@ def test_xero_happy_path(server, fake_slack, xero, serve_env):
     assert "The connection expires on " in announcement["text"]
     status = chat.command("status", user=STAFF)
     assert tenant in status["text"] and "days left" in status["text"]
-    db = Path(serve_env["LEDGERLINK_DB"])
-    raw = db.read_bytes() + Path(f"{db}-wal").read_bytes()
-    assert all(token.encode() not in raw for token in xero.issued_tokens)
+    raw = database_for(serve_env).stored_bytes()
+    assert xero.issued_tokens and all(token.encode() not in raw for token in xero.issued_tokens)
 
 
 def test_quickbooks_happy_path(server, fake_slack, quickbooks):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -72,9 +71,8 @@ def ask_status(server, fake_slack, key: str) -> None:
 
 
 def database_bytes(env) -> bytes:
-    """The database file, its write-ahead log and shared memory, byte for byte."""
-    db = Path(env["LEDGERLINK_DB"])
-    return b"".join(f.read_bytes() for f in db.parent.glob(db.name + "*") if f.suffix != ".key")
+    """Everything the database holds (on SQLite, its files byte for byte)."""
+    return database_for(env).stored_bytes()
 
 
 def test_install_then_slash_command_uses_the_installed_token(serve, install_env, fake_slack):

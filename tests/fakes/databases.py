@@ -101,6 +101,27 @@ class TestDatabase:
     def write(self, sql: str, params: tuple = ()) -> None:
         self.rows(sql, params)
 
+    def stored_bytes(self) -> bytes:
+        """Everything the database holds, to search for a secret that must not be there: a
+        SQLite file with its write-ahead log and shared memory, byte for byte (free pages
+        included); on PostgreSQL every value of every table, as text."""
+        if self.backend == "sqlite":
+            path = Path(self.target)
+            files = path.parent.glob(path.name + "*")
+            return b"".join(f.read_bytes() for f in files if f.suffix != ".key")
+        tables = [
+            row[0]
+            for row in self.rows(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+            )
+        ]
+        dump = []
+        for table in tables:
+            dump.append(table)
+            for row in self.rows(f'SELECT * FROM "{table}"'):  # noqa: S608 - names from pg_tables
+                dump.extend("" if value is None else str(value) for value in row)
+        return "\n".join(dump).encode()
+
     def dispose(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
