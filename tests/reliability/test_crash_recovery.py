@@ -8,8 +8,10 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 
+from store.database import WRITE_LOCK_KEY
 from tests.fakes.databases import BACKENDS
 from tests.reliability.conftest import started_stack
 from tests.reliability.stack import wait_until
@@ -19,7 +21,7 @@ pytestmark = pytest.mark.e2e
 INVOICES, ACCOUNTS = "/api.xro/2.0/Invoices", "/api.xro/2.0/Accounts"
 
 
-# The kill tests run on both backends; the SQLite lock test on SQLite only.
+# These tests run on both backends (one more, on PostgreSQL only, leaves the killed process dead).
 on_both_backends = pytest.mark.parametrize("crash_stack", BACKENDS, indirect=True, scope="module")
 
 
@@ -76,6 +78,37 @@ def test_killed_mid_sync_then_the_sync_resumes(crash_stack):
     assert_consistent(stack)
 
 
+@pytest.mark.parametrize("crash_stack", ["postgresql"], indirect=True, scope="module")
+def test_killed_mid_sync_another_process_finishes_it_once(crash_stack):
+    """Beyond one machine: SIGKILL one process mid-sync and leave it dead; once its lease
+    lapses, another process on the same database (a `ledgerlink tick`) runs the sync, which
+    merges once: the new supplier is stored once, the dead run is closed as interrupted, and
+    exactly one run succeeds."""
+    stack = crash_stack
+    stack.xero.add_contacts(1, Name="Finished Elsewhere Supplies")
+    gate = stack.xero_net.pause(ACCOUNTS)
+    stack.command("refresh", wait=False)
+    assert gate.hit.wait(15), "the sync never reached the accounts"
+    stack.kill()
+    gate.release.set()
+    [(dead_run, result)] = stack.rows("SELECT id, result FROM sync_runs ORDER BY id DESC LIMIT 1")
+    assert result == "running"
+    stack.write("UPDATE leases SET until = '2000-01-01T00:00:00.000000+00:00'")
+    stack.tick(datetime.now(UTC))
+    assert stack.rows(
+        "SELECT count(*) FROM list_records WHERE kind = 'supplier' AND name = ?",
+        ("Finished Elsewhere Supplies",),
+    ) == [(1,)]
+    assert stack.rows(
+        "SELECT id, result FROM sync_runs WHERE id >= ? ORDER BY id", (dead_run,)
+    ) == [
+        (dead_run, "failed"),
+        (dead_run + 1, "ok"),
+    ]
+    assert_consistent(stack)
+    stack.start()  # (the module's stack runs on for the next test)
+
+
 @on_both_backends
 def test_killed_between_sending_the_bill_and_recording_it(crash_stack):
     """SIGKILL after Xero recorded the bill but before ledgerlink heard back: after a restart
@@ -103,15 +136,22 @@ def test_killed_between_sending_the_bill_and_recording_it(crash_stack):
     assert_consistent(stack)
 
 
+@on_both_backends
 def test_requests_wait_while_another_writer_holds_the_database(crash_stack):
-    """Another connection holds a write transaction (BEGIN IMMEDIATE) for 1.5 s: API
+    """Another connection holds the write lock for 1.5 s (SQLite: a BEGIN IMMEDIATE
+    transaction; PostgreSQL: a transaction holding ledgerlink's advisory write lock): API
     submissions and a slash command's reply, all sent meanwhile, wait for it and then
     succeed, while Slack still gets its acknowledgement and the health check (a read) its
     answer during the lock."""
     stack = crash_stack
     token = stack.api_token()
-    blocker = sqlite3.connect(stack.db_path, isolation_level=None, timeout=5)
-    blocker.execute("BEGIN IMMEDIATE")
+    if stack.database.backend == "sqlite":
+        blocker = sqlite3.connect(stack.db_path, isolation_level=None, timeout=5)
+        blocker.execute("BEGIN IMMEDIATE")
+    else:
+        blocker = psycopg.connect(stack.database.target, autocommit=True)
+        blocker.execute("BEGIN")
+        blocker.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
     held_from = time.monotonic()
     sent: list[str] = []
     answers: list[tuple[str, int, float]] = []  # (what, HTTP status, when)
