@@ -131,7 +131,7 @@ def test_50_prompts_answered_twice_at_once_resolve_once(stack, loaded):
     gets a 5xx."""
     [(vendor_id,)] = stack.rows(
         "SELECT r.remote_id FROM list_records r JOIN connections c ON c.id = r.connection_id "
-        "WHERE c.team_id = ? AND c.status = 'active' AND r.kind = 'supplier' AND r.active "
+        "WHERE c.team_id = ? AND c.status = 'active' AND r.kind = 'supplier' AND r.active = 1 "
         "ORDER BY r.remote_id LIMIT 1",
         (OTHER_TEAM,),
     )
