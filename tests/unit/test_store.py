@@ -1,9 +1,11 @@
-"""The SQLite store: migrations, WAL, secrets at rest, API tokens, admins."""
+"""The store: migrations, WAL, secrets at rest, API tokens, admins; the behaviour that a
+backend could change runs on SQLite and PostgreSQL."""
 
 import os
 import stat
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
@@ -12,14 +14,16 @@ from bot.clock import FixedClock
 from providers.base import TokenSet
 from store import SecretKeyError, open_store
 from store.secrets import key_file_for
+from tests.fakes.databases import both_backends
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(database_target):
+    """A store on the test's database: SQLite unless the test runs on both backends."""
     s = open_store(
-        str(tmp_path / "l.db"), secret_key=Fernet.generate_key().decode(), clock=FixedClock(NOW)
+        database_target, secret_key=Fernet.generate_key().decode(), clock=FixedClock(NOW)
     )
     yield s
     s.close()
@@ -84,14 +88,16 @@ def test_bad_secret_key_is_a_clear_error(tmp_path):
         open_store(str(tmp_path / "l.db"), secret_key="hunter2")
 
 
-def test_tokens_are_never_stored_in_plain_text(store, tmp_path):
+def test_tokens_are_never_stored_in_plain_text(store, tmp_path, database_target):
     """The database file's bytes contain no token value."""
     connect(store, "plain-access-7781", "plain-refresh-9913")
     store.database.execute("PRAGMA wal_checkpoint(FULL)")
-    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("l.db"))
+    name = Path(database_target).name
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith(name))
     assert b"plain-access-7781" not in raw and b"plain-refresh-9913" not in raw
 
 
+@both_backends
 def test_connection_expiry_and_history(store):
     """A connection expires after its lifetime; a disconnected one stays as history."""
     connection = connect(store)
@@ -103,6 +109,7 @@ def test_connection_expiry_and_history(store):
     assert (old.status, old.disconnected_by) == ("disconnected", "U1")
 
 
+@both_backends
 def test_concurrent_refreshes_make_one_call(store):
     """Eight threads needing a refresh at once make exactly one refresh call."""
     connection = connect(store)
@@ -130,6 +137,7 @@ def test_concurrent_refreshes_make_one_call(store):
     assert store.connection_tokens(connection.id).version == used.version + 1
 
 
+@both_backends
 def test_failed_refresh_releases_the_lock_and_keeps_old_tokens(store):
     """A refresh that raises leaves the old tokens and lets the next caller try."""
     connection = connect(store)
@@ -145,7 +153,7 @@ def test_failed_refresh_releases_the_lock_and_keeps_old_tokens(store):
     assert again.refresh_token == "r3"
 
 
-def test_api_tokens_are_hashed_and_revocable(store, tmp_path):
+def test_api_tokens_are_hashed_and_revocable(store, tmp_path, database_target):
     """Only a hash is stored; a revoked token no longer authenticates."""
     store.ensure_workspace("T1")
     record, token = store.create_api_token("T1", "ci")
@@ -153,13 +161,15 @@ def test_api_tokens_are_hashed_and_revocable(store, tmp_path):
     assert store.authenticate_api_token(token).id == record.id
     assert store.authenticate_api_token(token + "x") is None
     store.database.execute("PRAGMA wal_checkpoint(FULL)")
-    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("l.db"))
+    name = Path(database_target).name
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith(name))
     assert token.encode() not in raw
     assert store.revoke_api_token(record.id)
     assert store.authenticate_api_token(token) is None
     assert not store.revoke_api_token(record.id)
 
 
+@both_backends
 def test_admins_are_per_workspace(store):
     """An admin granted in one workspace is not an admin in another."""
     assert store.add_admin("T1", "U1", added_by="U0")
@@ -169,6 +179,7 @@ def test_admins_are_per_workspace(store):
     assert store.remove_admin("T1", "U1") and not store.is_listed_admin("T1", "U1")
 
 
+@both_backends
 def test_settings_default_and_roundtrip(store):
     """Settings default to warn-on, draft bills; saved settings read back the same."""
     from store import Settings
