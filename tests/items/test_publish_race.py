@@ -19,6 +19,7 @@ from cryptography.fernet import Fernet
 from bot.clock import FixedClock
 from providers.base import Record
 from store import open_store
+from tests.fakes.databases import both_backends
 from tests.fakes.rendezvous import FileBarrier, meet_around
 from tests.items.publish_worker import BillCountingProvider, item_service, publishing
 from tests.sync.conftest import make_connection
@@ -33,8 +34,8 @@ def secret_key():
 
 
 @pytest.fixture
-def store(tmp_path, secret_key):
-    s = open_store(str(tmp_path / "l.db"), secret_key=secret_key, clock=FixedClock(NOW))
+def store(database_target, secret_key):
+    s = open_store(database_target, secret_key=secret_key, clock=FixedClock(NOW))
     yield s
     s.close()
 
@@ -71,6 +72,7 @@ def statuses(store, item_id: int) -> list[str]:
     return [event["status"] for event in store.item_events(item_id)]
 
 
+@both_backends
 def test_move_item_is_a_compare_and_set(store):
     """A move succeeds only from one of the expected statuses: the second `ready ->
     publishing` finds nothing to move, changes nothing and records nothing."""
@@ -110,14 +112,17 @@ def test_two_threads_publishing_one_item_send_one_bill(store):
     assert statuses(store, item.id) == ["received", "ready", "publishing", "published"]
 
 
-def test_two_processes_publishing_one_item_send_one_bill(store, tmp_path, secret_key):
-    """The same race between two OS processes on one database file: one bill in all."""
+@both_backends
+def test_two_processes_publishing_one_item_send_one_bill(
+    store, tmp_path, secret_key, database_target
+):
+    """The same race between two OS processes on one database: one bill in all."""
     item = ready_item(store)
     command = [
         sys.executable,
         "-m",
         "tests.items.publish_worker",
-        str(tmp_path / "l.db"),
+        database_target,
         secret_key,
     ]
     workers = [
