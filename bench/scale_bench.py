@@ -57,7 +57,7 @@ from bot.clock import FixedClock
 from bot.notices import EXPIRY_REMINDER
 from bot.sync import jitter
 from providers.base import TokenSet
-from store import open_store
+from store import Grant, open_store
 from tests.fakes.databases import TestDatabase, engine_url, postgres_database
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.process import terminate
@@ -242,12 +242,16 @@ def seed(target: str, secret_key: str, xero: ScaleXero, size: int, rng: random.R
             connection = store.create_connection(
                 team_id=team,
                 provider="xero",
-                tenant_id=tenant,
-                tenant_name=f"Organisation {n}",
-                tokens=TokenSet(access, refresh, access_expires_at=synced + timedelta(minutes=30)),
-                connected_by="UADMIN",
-                channel_id=f"C{n:07d}",
-                lifetime_days=365,
+                grant=Grant(
+                    tenant_id=tenant,
+                    tenant_name=f"Organisation {n}",
+                    tokens=TokenSet(
+                        access, refresh, access_expires_at=synced + timedelta(minutes=30)
+                    ),
+                    connected_by="UADMIN",
+                    channel_id=f"C{n:07d}",
+                    lifetime_days=365,
+                ),
             )
             planned[connection.id] = (tenant, synced)
     finally:

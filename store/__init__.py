@@ -13,7 +13,7 @@ from store import migrations
 from store.admins import AdminQueries
 from store.api_tokens import ApiToken, ApiTokenQueries
 from store.audit import AuditQueries
-from store.connections import Connection, ConnectionQueries, ConnectionTokenStore
+from store.connections import Connection, ConnectionQueries, ConnectionTokenStore, Grant
 from store.database import Database, DatabaseError
 from store.items import ItemQueries
 from store.leases import LeaseQueries
@@ -32,6 +32,7 @@ __all__ = [
     "Connection",
     "ConnectionTokenStore",
     "DatabaseError",
+    "Grant",
     "SecretKeyError",
     "Settings",
     "Store",

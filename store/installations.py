@@ -43,7 +43,7 @@ class EncryptedInstallationStore(InstallationStore):
     """An installation store for Bolt whose rows hold tokens encrypted, never in clear."""
 
     def __init__(self, *, database: Database, client_id: str, cipher: Cipher):
-        # Tables: slack_sdk's SQLite store makes its own; on PostgreSQL revision 0003 does.
+        # Tables: slack_sdk's SQLite store makes its own; on PostgreSQL revision 0002 does.
         if database.postgresql:
             self._rows = SQLAlchemyInstallationStore(client_id=client_id, engine=database.engine)
         else:

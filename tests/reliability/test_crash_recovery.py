@@ -51,24 +51,31 @@ def suppliers(stack) -> set[str]:
     return {name for (name,) in stack.rows("SELECT name FROM list_records WHERE kind='supplier'")}
 
 
+def kill_mid_sync(stack, new_supplier: str) -> int:
+    """Xero gets a new supplier; a refresh starts, and the server is SIGKILLed while the sync
+    is between lists (its run still 'running'), then the dead run's lease lapses (2 minutes
+    after its last heartbeat: that time is played). The dead run's id."""
+    stack.xero.add_contacts(1, Name=new_supplier)
+    gate = stack.xero_net.pause(ACCOUNTS)
+    stack.command("refresh", wait=False)
+    assert gate.hit.wait(15), "the sync never reached the accounts"
+    stack.kill()
+    gate.release.set()
+    [(run_id, result)] = stack.rows("SELECT id, result FROM sync_runs ORDER BY id DESC LIMIT 1")
+    assert result == "running"
+    stack.write("UPDATE leases SET until = '2000-01-01T00:00:00.000000+00:00'")
+    return run_id
+
+
 @on_both_backends
 def test_killed_mid_sync_then_the_sync_resumes(crash_stack):
     """SIGKILL while a refresh is between lists: the live lists are untouched, and after the
     restart (once the dead run's lease lapses) the scheduler runs the sync again by itself."""
     stack = crash_stack
     before = suppliers(stack)
-    stack.xero.add_contacts(1, Name="After The Crash Supplies")
-    gate = stack.xero_net.pause(ACCOUNTS)
-    stack.command("refresh", wait=False)
-    assert gate.hit.wait(15), "the sync never reached the accounts"
-    stack.kill()
-    gate.release.set()
+    run_id = kill_mid_sync(stack, "After The Crash Supplies")
     assert_consistent(stack)
     assert suppliers(stack) == before
-    [(run_id, result)] = stack.rows("SELECT id, result FROM sync_runs ORDER BY id DESC LIMIT 1")
-    assert result == "running"
-    # The dead process's lease lapses 2 minutes after its last heartbeat; play that time.
-    stack.write("UPDATE leases SET until = '2000-01-01T00:00:00.000000+00:00'")
     stack.start()
     wait_until(lambda: "After The Crash Supplies" in suppliers(stack), "the resumed sync", 20)
     assert stack.rows("SELECT result, error FROM sync_runs WHERE id = ?", (run_id,)) == [
@@ -85,15 +92,7 @@ def test_killed_mid_sync_another_process_finishes_it_once(crash_stack):
     merges once: the new supplier is stored once, the dead run is closed as interrupted, and
     exactly one run succeeds."""
     stack = crash_stack
-    stack.xero.add_contacts(1, Name="Finished Elsewhere Supplies")
-    gate = stack.xero_net.pause(ACCOUNTS)
-    stack.command("refresh", wait=False)
-    assert gate.hit.wait(15), "the sync never reached the accounts"
-    stack.kill()
-    gate.release.set()
-    [(dead_run, result)] = stack.rows("SELECT id, result FROM sync_runs ORDER BY id DESC LIMIT 1")
-    assert result == "running"
-    stack.write("UPDATE leases SET until = '2000-01-01T00:00:00.000000+00:00'")
+    dead_run = kill_mid_sync(stack, "Finished Elsewhere Supplies")
     stack.tick(datetime.now(UTC))
     assert stack.rows(
         "SELECT count(*) FROM list_records WHERE kind = 'supplier' AND name = ?",

@@ -20,7 +20,7 @@ from bot.jobs import (
 from bot.scheduler import run_due
 from bot.sync import jitter
 from providers.base import ConnectionExpired, ProviderUnavailable, RateLimited, TokenSet
-from store import open_store
+from store import Grant, open_store
 from tests.sync.conftest import make_connection
 from tests.sync.fakes import NOW, tokens
 
@@ -209,12 +209,14 @@ def test_a_reconnect_starts_a_new_reminder_cycle(deps, connection, clock, fake_s
     clock.set(connection.expires_at - timedelta(days=20))
     renewed = deps.store.renew_connection(
         connection.id,
-        tenant_id=connection.tenant_id,
-        tenant_name=connection.tenant_name,
-        tokens=tokens("access-2", "refresh-2"),
-        connected_by="UADMIN",
-        channel_id=None,
-        lifetime_days=365,
+        Grant(
+            tenant_id=connection.tenant_id,
+            tenant_name=connection.tenant_name,
+            tokens=tokens("access-2", "refresh-2"),
+            connected_by="UADMIN",
+            channel_id=None,
+            lifetime_days=365,
+        ),
     )
     assert at(clock, job, clock.now()) == 0
     assert at(clock, job, renewed.expires_at - timedelta(days=30)) == 1

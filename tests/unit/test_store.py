@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 
 from bot.clock import FixedClock
 from providers.base import TokenSet
-from store import SecretKeyError, migrations, open_store
+from store import Grant, SecretKeyError, migrations, open_store
 from store.secrets import key_file_for
 from tests.fakes.databases import BACKENDS
 
@@ -44,12 +44,14 @@ def connect(store, access="access-AAAA-1", refresh="refresh-RRRR-1"):
     return store.create_connection(
         team_id="T1",
         provider="xero",
-        tenant_id="t",
-        tenant_name="Org",
-        tokens=tokens(access, refresh),
-        connected_by="U1",
-        channel_id="C1",
-        lifetime_days=365,
+        grant=Grant(
+            tenant_id="t",
+            tenant_name="Org",
+            tokens=tokens(access, refresh),
+            connected_by="U1",
+            channel_id="C1",
+            lifetime_days=365,
+        ),
     )
 
 
