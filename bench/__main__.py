@@ -5,8 +5,10 @@
     python -m bench --only matching,sync --results /tmp/RESULTS.md --json /tmp/results.json
 
 Benchmarks: `matching` (bench/matching_bench.py), `slack` (bench/slack_bench.py), `sync`
-(bench/sync_bench.py), `outbox` (bench/outbox_bench.py). `--smoke` writes nothing unless
-`--results` is given.
+(bench/sync_bench.py), `outbox` (bench/outbox_bench.py), `scale` (bench/scale_bench.py: 1,000
+and 10,000 workspaces, 3 serve processes on PostgreSQL, about 20 minutes; it uses the server in
+LEDGERLINK_TEST_DATABASE_URL, or starts a private one with scripts/test-postgres). `--smoke`
+writes nothing unless `--results` is given.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import matching_bench, outbox_bench, slack_bench, sync_bench
+from bench import matching_bench, outbox_bench, scale_bench, slack_bench, sync_bench
 from bench.report import RESULTS, as_json, machine, render, table
 
 BENCHMARKS = {
@@ -26,6 +28,7 @@ BENCHMARKS = {
     "slack": slack_bench.run,
     "sync": sync_bench.run,
     "outbox": outbox_bench.run,
+    "scale": scale_bench.run,
 }
 
 

@@ -30,7 +30,7 @@ from bot.config import Config
 from bot.services import build_deps
 from providers.base import TokenSet
 from providers.xero import XeroProvider
-from store import open_store
+from store import Grant, open_store
 from tests.providers.fake_xero import CLIENT_ID, CLIENT_SECRET
 
 
@@ -81,16 +81,18 @@ def main(spec: dict) -> dict:
     connection = store.create_connection(
         team_id="TBENCH",
         provider="xero",
-        tenant_id=spec["tenant"],
-        tenant_name="Bench Ltd",
-        tokens=TokenSet(
-            access_token=spec["access"],
-            refresh_token=spec["refresh"],
-            access_expires_at=clock.now() + timedelta(minutes=30),
+        grant=Grant(
+            tenant_id=spec["tenant"],
+            tenant_name="Bench Ltd",
+            tokens=TokenSet(
+                access_token=spec["access"],
+                refresh_token=spec["refresh"],
+                access_expires_at=clock.now() + timedelta(minutes=30),
+            ),
+            connected_by="UBENCH",
+            channel_id=None,
+            lifetime_days=365,
         ),
-        connected_by="UBENCH",
-        channel_id=None,
-        lifetime_days=365,
     )
 
     # Instrumentation only: the RSS after each page the engine stages, and the time spent

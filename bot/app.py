@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
-from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 
 import handlers
 from bot.clock import Clock
@@ -23,7 +22,7 @@ from bot.services import build_deps
 from bot.slack_clients import web_client
 from handlers import messages
 from handlers.deps import Deps
-from store.installations import EncryptedInstallationStore
+from store.installations import EncryptedInstallationStore, slack_state_store
 
 log = logging.getLogger("ledgerlink")
 
@@ -86,11 +85,9 @@ def _oauth_settings(config: Config, store) -> OAuthSettings:
         scopes=list(BOT_SCOPES),
         # Workspaces' bot tokens are encrypted with the provider tokens' key.
         installation_store=EncryptedInstallationStore(
-            database=config.db_path, client_id=config.slack_client_id, cipher=store.cipher
+            database=store.database, client_id=config.slack_client_id, cipher=store.cipher
         ),
-        state_store=SQLite3OAuthStateStore(
-            database=config.db_path, expiration_seconds=SLACK_INSTALL_STATE_SECONDS
-        ),
+        state_store=slack_state_store(store.database, SLACK_INSTALL_STATE_SECONDS),
         install_path="/slack/install",
         redirect_uri_path="/slack/oauth_redirect",
         redirect_uri=f"{config.public_url}/slack/oauth_redirect",

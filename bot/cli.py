@@ -156,7 +156,7 @@ def cmd_tick(args, config: Config) -> int:
 
 
 def cmd_token(args, config: Config) -> int:
-    store = open_store(config.db_path, secret_key=config.secret_key)
+    store = open_store(config.database, secret_key=config.secret_key)
     try:
         if args.token_command == "create":
             team = args.team.strip()

@@ -30,6 +30,7 @@ ENV_VARIABLES = (
     "SLACK_CLIENT_SECRET",
     "SLACK_API_URL",
     "LEDGERLINK_DB",
+    "LEDGERLINK_DATABASE_URL",
     "LEDGERLINK_PUBLIC_URL",
     "LEDGERLINK_SECRET_KEY",
     "LEDGERLINK_ADMINS",
@@ -81,6 +82,7 @@ class Config:
     slack_client_secret: str | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
     db_path: str = "./ledgerlink.db"
+    database_url: str | None = None
     public_url: str = "http://localhost:3000"
     secret_key: str | None = None
     admins: tuple[str, ...] = ()
@@ -110,6 +112,7 @@ class Config:
             slack_client_secret=env.text("SLACK_CLIENT_SECRET"),
             slack_api_url=_with_slash(env.url("SLACK_API_URL", DEFAULT_SLACK_API_URL)),
             db_path=env.text("LEDGERLINK_DB") or "./ledgerlink.db",
+            database_url=env.database_url("LEDGERLINK_DATABASE_URL"),
             public_url=env.url("LEDGERLINK_PUBLIC_URL", "http://localhost:3000").rstrip("/"),
             secret_key=env.text("LEDGERLINK_SECRET_KEY"),
             admins=env.user_ids("LEDGERLINK_ADMINS"),
@@ -127,6 +130,11 @@ class Config:
             qbo_auth_url=env.url("QBO_AUTH_URL", cls.qbo_auth_url),
             qbo_token_url=env.url("QBO_TOKEN_URL", cls.qbo_token_url),
         )
+
+    @property
+    def database(self) -> str:
+        """Where the store lives: the PostgreSQL URL if one is set, else the SQLite file."""
+        return self.database_url or self.db_path
 
     @property
     def multi_workspace(self) -> bool:
@@ -210,6 +218,20 @@ class _Env:
         raises ConfigError naming the variable when the value is malformed."""
         value = self.text(name)
         return default if value is None else parse(name, value)
+
+    def database_url(self, name: str) -> str | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
+            raise ConfigError(name, "expected a postgresql:// URL, like postgresql://user@host/db")
+        if self.text("LEDGERLINK_SECRET_KEY") is None:
+            raise ConfigError(
+                "LEDGERLINK_SECRET_KEY",
+                f"required with {name}: every process must encrypt tokens with the same key",
+            )
+        return value
 
     def credentials(self, id_name: str, secret_name: str) -> ProviderCredentials | None:
         client_id, secret = self.text(id_name), self.text(secret_name)

@@ -18,6 +18,7 @@ from bot.service import Service
 from bot.sync_types import SyncStarted
 from bot.wording import provider_name
 from providers.base import ProviderError, Tenant
+from store import Grant
 
 log = logging.getLogger("ledgerlink.connections")
 
@@ -200,7 +201,7 @@ class ConnectionService(Service):
         disconnects the old connection, kept as history, and starts a new one."""
         current = self.store.current_connection(flow.team_id)
         # What the connection is, whether it is renewed or new.
-        details = dict(
+        grant = Grant(
             tenant_id=tenant.id,
             tenant_name=tenant.name,
             tokens=tokens,
@@ -216,7 +217,7 @@ class ConnectionService(Service):
             and current.tenant_id == tenant.id
         )
         if renew:
-            connection = self.store.renew_connection(current.id, **details)
+            connection = self.store.renew_connection(current.id, grant)
         else:
             replaceable = current is not None and (
                 flow.purpose == "switch"
@@ -240,7 +241,7 @@ class ConnectionService(Service):
                         current, actor=flow.user_id, reason=f"replaced ({flow.purpose})"
                     )
             connection = self.store.create_connection(
-                team_id=flow.team_id, provider=flow.provider, **details
+                team_id=flow.team_id, provider=flow.provider, grant=grant
             )
         self.store.audit(
             flow.team_id,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -47,36 +48,58 @@ HOLD_NO_CONNECTION, HOLD_EXPIRED, HOLD_DUPLICATE = "no_connection", "expired", "
 HOLD_FIRST_SYNC = "first_sync"
 
 
+@dataclass(frozen=True)
+class _Indexed:
+    version: int | None  # the successful sync it was built from
+    direct: tuple  # (how many, newest) suppliers stored without a sync, when it was last seen
+    index: SupplierIndex
+    ids: frozenset[str]
+
+
 class SupplierDirectory:
     """One supplier index per connection, built once per sync (it is rebuilt when a newer
-    successful sync exists) and extended in place when ledgerlink creates a supplier."""
+    successful sync exists) and extended when ledgerlink creates a supplier: by this process
+    at once, and by any other process sharing the database when it next looks, since every
+    lookup compares the suppliers stored without a sync with those it has seen."""
 
     def __init__(self, store):
         self._store = store
         self._lock = threading.Lock()
-        self._cache: dict[int, tuple[object, SupplierIndex]] = {}
+        self._cache: dict[int, _Indexed] = {}
 
     def index(self, connection_id: int) -> SupplierIndex:
         run = self._store.latest_sync_run(connection_id, "ok")
         version = run.id if run else None
+        direct = self._store.direct_records_mark(connection_id, "supplier")
         with self._lock:
             cached = self._cache.get(connection_id)
-        if cached and cached[0] == version:
-            return cached[1]
-        index = SupplierIndex.build(
-            (r.remote_id, r.name) for r in self._store.active_records(connection_id, "supplier")
-        )
+        if cached and cached.version == version:
+            if cached.direct == direct:
+                return cached.index
+            # Suppliers created since, by another process (or this one): add the new ones.
+            index, ids = cached.index, set(cached.ids)
+            for record in self._store.direct_records(connection_id, "supplier", cached.direct[1]):
+                if record.remote_id not in ids and record.active:
+                    index = index.with_supplier(record.remote_id, record.name)
+                    ids.add(record.remote_id)
+            entry = _Indexed(version, direct, index, frozenset(ids))
+        else:
+            records = self._store.active_records(connection_id, "supplier")
+            index = SupplierIndex.build((r.remote_id, r.name) for r in records)
+            entry = _Indexed(version, direct, index, frozenset(r.remote_id for r in records))
         with self._lock:
-            self._cache[connection_id] = (version, index)
-        return index
+            self._cache[connection_id] = entry
+        return entry.index
 
     def add(self, connection_id: int, record: Record) -> None:
         with self._lock:
             cached = self._cache.get(connection_id)
-            if cached:
-                self._cache[connection_id] = (
-                    cached[0],
-                    cached[1].with_supplier(record.remote_id, record.name),
+            if cached and record.remote_id not in cached.ids:
+                self._cache[connection_id] = _Indexed(
+                    cached.version,
+                    cached.direct,
+                    cached.index.with_supplier(record.remote_id, record.name),
+                    cached.ids | {record.remote_id},
                 )
 
 

@@ -11,7 +11,10 @@
   the lists; after 3 failed syncs in a row alert once, and say when it works again.
 
 Nothing is remembered in memory between ticks, so a restart loses nothing and a schedule missed
-during downtime runs once. Work that two processes could both find due is claimed in the
+during downtime runs once. A tick reads what it needs for every connection in a few queries
+(runs, token changes, notices out), not a few per connection: with N processes each ticking
+every minute, the scheduler's cost follows the work that is due, not the number of workspaces.
+Work that two processes could both find due is claimed in the
 database first: a sync or token refresh through a lease row, a notice through its unique row.
 
 Items add two jobs: retrying queued publishes (and recovering ones a crash interrupted), and
@@ -28,7 +31,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from bot import outcomes as o
-from bot.notices import EXPIRY_REMINDER, Notices, cycle
+from bot.notices import EXPIRED, EXPIRY_REMINDER, SYNC_FAILING, SYNC_RECOVERED, Notices, cycle
 from bot.outbox import OutboxJob
 from bot.scheduler import Job
 from bot.sync import jitter
@@ -75,29 +78,40 @@ class SyncJob(_ConnectionJob):
 
     def run_due(self, now: datetime) -> int:
         done = 0
+        latest_runs = self.store.scheduled_sync_runs("active")
+        successes = self.store.scheduled_sync_runs("active", "ok")
+        all_clear_owed = self.store.unanswered_notices(SYNC_FAILING, SYNC_RECOVERED)
         for connection in self.store.scheduled_connections("active"):
             if connection.provider not in self.deps.providers:
                 continue
-            latest = self.store.latest_sync_run(connection.id)
-            due = self.due_at(connection, latest)
+            latest = latest_runs.get(connection.id)
+            due = self.due_at(connection, latest, successes.get(connection.id))
             if due is not None and due <= now:
                 outcome = self.deps.sync.run_scheduled(
                     connection.id, seen_run_id=latest.id if latest else None
                 )
                 done += outcome is not None
-            # An alert that could not be delivered after the run is retried here.
-            done += self.deps.sync.check_health(connection)
+            # An alert, or its all-clear, that could not be delivered after the run is retried
+            # here; a connection whose last run worked and owes no all-clear has none.
+            if (latest is not None and latest.result != "ok") or connection.id in all_clear_owed:
+                done += self.deps.sync.check_health(connection)
         return done
 
-    def due_at(self, connection, latest) -> datetime | None:
+    def due_at(self, connection, latest, last_ok=None) -> datetime | None:
         """When the connection's next sync is due; None while one is running. A run left
-        'running' by a process that died (its lease lapsed) is due again at once."""
+        'running' by a process that died (its lease lapsed) is due again at once. `last_ok`,
+        the newest successful run, is read here when not given."""
         if latest is not None and latest.result == "running":
             if self.deps.sync.running(connection.id) is not None:
                 return None
-            return latest.started_at
+            # A run records its result before it releases its lease: the lease may be free
+            # because the run just finished, so read the runs again before calling it dead.
+            latest = self.store.latest_sync_run(connection.id)
+            if latest is not None and latest.result == "running":
+                return latest.started_at
+            last_ok = None
         interval = timedelta(hours=self.deps.config.sync_interval_hours)
-        last_ok = self.store.latest_sync_run(connection.id, "ok")
+        last_ok = last_ok or self.store.latest_sync_run(connection.id, "ok")
         if last_ok is None:
             due = connection.connected_at
         else:
@@ -112,12 +126,15 @@ class ExpiryReminderJob(_ConnectionJob):
 
     def run_due(self, now: datetime) -> int:
         done = 0
+        sent = self.store.notice_keys(EXPIRY_REMINDER)
         for connection in self.store.scheduled_connections("active"):
             days = self.due_reminder(connection, now)
             if days is None:
                 continue
-            message = self.deps.notifier.render(o.ExpiryReminder(connection, now))
             key = f"{cycle(connection)}/{days}"
+            if (connection.id, key) in sent:
+                continue
+            message = self.deps.notifier.render(o.ExpiryReminder(connection, now))
             done += self.notices.send_once(connection, EXPIRY_REMINDER, key, message)
         return done
 
@@ -144,8 +161,10 @@ class ConnectionExpiryJob(_ConnectionJob):
                 self.notices.expire(connection, reason="it reached its expiry date.")
                 done += 1
         # Expired connections whose notice could not be delivered yet (retries are bounded).
+        told = self.store.notice_keys(EXPIRED)
         for connection in self.store.scheduled_connections("expired"):
-            done += self.notices.tell_expired(connection)
+            if (connection.id, cycle(connection)) not in told:
+                done += self.notices.tell_expired(connection)
         return done
 
 
@@ -161,16 +180,21 @@ class TokenHealthJob(_ConnectionJob):
 
     def run_due(self, now: datetime) -> int:
         done = 0
+        refreshed = self.store.tokens_refreshed()
         for connection in self.store.scheduled_connections("active"):
             provider = self.deps.providers.get(connection.provider)
-            if provider is None or now < self.due_at(connection, provider):
+            if provider is None:
+                continue
+            if now < self.due_at(connection, provider, refreshed.get(connection.id)):
                 continue
             done += self._refresh(connection, provider, now)
         return done
 
-    def due_at(self, connection, provider) -> datetime:
+    def due_at(self, connection, provider, refreshed_at: datetime | None) -> datetime:
+        """Due once the share of the idle window has passed since the tokens last changed
+        (`refreshed_at`; never changed: since the connection was made)."""
         idle = timedelta(days=provider.capabilities.refresh_token_idle_days)
-        changed = self.store.tokens_refreshed_at(connection.id) or connection.connected_at
+        changed = refreshed_at or connection.connected_at
         due = changed + idle * REFRESH_AT_SHARE
         if connection.refresh_expires_at is not None:
             due = min(due, connection.refresh_expires_at - idle * (1 - REFRESH_AT_SHARE))
@@ -184,7 +208,10 @@ class TokenHealthJob(_ConnectionJob):
         try:
             # Another process may have refreshed since we looked.
             connection = self.store.connection(connection.id)
-            if connection.status != "active" or now < self.due_at(connection, provider):
+            refreshed_at = self.store.tokens_refreshed_at(connection.id)
+            if connection.status != "active" or now < self.due_at(
+                connection, provider, refreshed_at
+            ):
                 return False
             tokens = ConnectionTokenStore(self.store, connection.id)
             tokens.refresh_with(tokens.current(), provider.refresh)

@@ -63,7 +63,7 @@ class Runtime:
         """The providers are those the configuration enables, plus whatever `extra_providers`
         builds on the same HTTP client and clock (the playground's Sandbox Books)."""
         clock = clock or SystemClock()
-        store = open_store(config.db_path, secret_key=config.secret_key, clock=clock)
+        store = open_store(config.database, secret_key=config.secret_key, clock=clock)
         http_client = httpx.Client(timeout=PROVIDER_TIMEOUT, follow_redirects=False)
         providers = dict(extra_providers(http_client, clock)) if extra_providers else {}
         providers.update(build_providers(config, http_client=http_client, clock=clock))

@@ -32,47 +32,18 @@ from typing import Any
 
 import httpx
 
-from providers.base import (
-    Bill,
-    BillLine,
-    Capabilities,
-    ConnectionExpired,
-    DuplicateName,
-    ListFetch,
-    ListKind,
-    ProviderConfig,
-    ProviderError,
-    PublishedBill,
-    Record,
-    Tenant,
-    TokenSet,
-    TokenStore,
-    ValidationFailed,
-    require_lines,
-    supplier_name,
-    tracking_record,
-)
+from providers import base, http
 from providers.clock import Clock
 from providers.grant import OAuthProvider
-from providers.http import (
-    ApiSession,
-    OAuthSettings,
-    RateLimit,
-    Throttle,
-    Timing,
-    idempotency_key,
-    read_object,
-    retry_after_seconds,
-)
 
 SERVICE = "Sandbox Books"
 SCOPES = "offline_access ledger.read ledger.write"
-RATE_LIMIT = RateLimit(per_minute=240, concurrent=5)
+RATE_LIMIT = http.RateLimit(per_minute=240, concurrent=5)
 PAGE_SIZE = 200
 IDEMPOTENCY_KEY_MAX = 128
 REFRESH_TOKEN_LIFETIME = timedelta(days=60)
 
-CAPABILITIES = Capabilities(
+CAPABILITIES = base.Capabilities(
     pkce=True,
     new_supplier_warning=True,
     tracking=True,
@@ -100,14 +71,14 @@ class SandboxSettings:
     client_secret: str = field(repr=False)
 
 
-def sandbox_throttle(response: httpx.Response) -> Throttle | None:
+def sandbox_throttle(response: httpx.Response) -> http.Throttle | None:
     if response.status_code != 429:
         return None
-    wait = retry_after_seconds(response.headers.get("Retry-After"), default=30.0)
-    return Throttle(wait, "minute", inline=True)
+    wait = http.retry_after_seconds(response.headers.get("Retry-After"), default=30.0)
+    return http.Throttle(wait, "minute", inline=True)
 
 
-def sandbox_error(response: httpx.Response) -> ProviderError:
+def sandbox_error(response: httpx.Response) -> base.ProviderError:
     """The error for an answer that is neither a success nor handled by the session."""
     try:
         body = response.json()
@@ -116,11 +87,11 @@ def sandbox_error(response: httpx.Response) -> ProviderError:
     body = body if isinstance(body, dict) else {}
     message = body.get("Message") or f"{SERVICE} refused the request (HTTP {response.status_code})"
     if response.status_code in (401, 403) and body.get("Error") != "InsufficientScope":
-        return ConnectionExpired(f"{SERVICE} no longer grants access ({message}); reconnect")
+        return base.ConnectionExpired(f"{SERVICE} no longer grants access ({message}); reconnect")
     messages = body.get("Messages")
     if isinstance(messages, list) and messages:
-        return ValidationFailed([str(m) for m in messages])
-    return ValidationFailed([str(message)])
+        return base.ValidationFailed([str(m) for m in messages])
+    return base.ValidationFailed([str(message)])
 
 
 def _when(value: Any) -> datetime | None:
@@ -137,17 +108,17 @@ class SandboxProvider(OAuthProvider):
 
     def __init__(
         self,
-        config: ProviderConfig,
+        config: base.ProviderConfig,
         settings: SandboxSettings,
         *,
         http_client: httpx.Client,
         clock: Clock,
-        timing: Timing | None = None,
+        timing: http.Timing | None = None,
     ):
         self._settings = settings
         self._base = settings.url.rstrip("/")
         self._connect(
-            OAuthSettings(
+            http.OAuthSettings(
                 service=SERVICE,
                 client_id=settings.client_id,
                 client_secret=settings.client_secret,
@@ -167,21 +138,21 @@ class SandboxProvider(OAuthProvider):
 
     # -- the grant ----------------------------------------------------------------------------
 
-    def list_tenants(self, tokens: TokenSet) -> tuple[Tenant, ...]:
+    def list_tenants(self, tokens: base.TokenSet) -> tuple[base.Tenant, ...]:
         orgs = self._bearer_get(f"{self._base}/api/connections", tokens, error=sandbox_error)
         if not isinstance(orgs, list):
-            raise ValidationFailed([f"{SERVICE} sent an unexpected list of organisations"])
+            raise base.ValidationFailed([f"{SERVICE} sent an unexpected list of organisations"])
         return tuple(
-            Tenant(id=org["OrgID"], name=org.get("Name") or org["OrgID"])
+            base.Tenant(id=org["OrgID"], name=org.get("Name") or org["OrgID"])
             for org in orgs
             if isinstance(org, dict) and org.get("OrgID")
         )
 
-    def revoke(self, tokens: TokenSet) -> None:
+    def revoke(self, tokens: base.TokenSet) -> None:
         """Revoke the refresh token: Sandbox Books ends the whole grant."""
         self.oauth.revoke(f"{self._base}/oauth/revoke", tokens.refresh_token)
 
-    def session(self, tenant_id: str, tokens: TokenStore) -> SandboxSession:
+    def session(self, tenant_id: str, tokens: base.TokenStore) -> SandboxSession:
         return SandboxSession(
             self._api_session(tenant_id, tokens, {}),
             base_url=f"{self._base}/api/orgs/{tenant_id}",
@@ -198,7 +169,7 @@ def _refresh_lifetime(data: Mapping[str, Any]) -> timedelta:
 class SandboxSession:
     """Work against one Sandbox Books organisation."""
 
-    def __init__(self, api: ApiSession, *, base_url: str):
+    def __init__(self, api: http.ApiSession, *, base_url: str):
         self._api = api
         self._base_url = base_url
 
@@ -207,14 +178,14 @@ class SandboxSession:
 
     # -- lists --------------------------------------------------------------------------------
 
-    def fetch_list(self, kind: ListKind, cursor: str | None) -> ListFetch:
+    def fetch_list(self, kind: base.ListKind, cursor: str | None) -> base.ListFetch:
         if kind not in COLLECTIONS:
             raise ValueError(f"unknown list kind {kind!r}")
         since = int(cursor) if cursor and cursor.isdigit() else None
         first = self._page(COLLECTIONS[kind], since or 0, None)
         # The snapshot of the first page is the cursor: known before the pages are stored.
         snapshot = int(first["Snapshot"])
-        return ListFetch(
+        return base.ListFetch(
             kind=kind,
             full=since is None,
             cursor=str(snapshot),
@@ -228,8 +199,8 @@ class SandboxSession:
         return self._ok(self._api.request("GET", f"{self._base_url}/{collection}", params=params))
 
     def _records(
-        self, kind: ListKind, page: dict[str, Any], snapshot: int, *, incremental: bool
-    ) -> Iterator[list[Record]]:
+        self, kind: base.ListKind, page: dict[str, Any], snapshot: int, *, incremental: bool
+    ) -> Iterator[list[base.Record]]:
         while True:
             records = [
                 record
@@ -245,8 +216,8 @@ class SandboxSession:
 
     # -- suppliers ----------------------------------------------------------------------------
 
-    def create_supplier(self, name: str, *, idempotency_key: str) -> Record:
-        name = supplier_name(name)
+    def create_supplier(self, name: str, *, idempotency_key: str) -> base.Record:
+        name = base.supplier_name(name)
         response = self._api.request(
             "POST",
             f"{self._base_url}/contacts",
@@ -254,19 +225,19 @@ class SandboxSession:
             headers={"Idempotency-Key": _key(idempotency_key)},
         )
         if response.status_code == 409:
-            body = read_object(response, SERVICE)
+            body = http.read_object(response, SERVICE)
             existing = body.get("Existing")
             if isinstance(existing, dict) and existing.get("ContactID"):
-                raise DuplicateName(_contact("supplier", existing, member=True))
+                raise base.DuplicateName(_contact("supplier", existing, member=True))
         contact = self._ok(response).get("Contact")
         if not isinstance(contact, dict) or not contact.get("ContactID"):
-            raise ValidationFailed([f"{SERVICE} did not say which contact it created"])
+            raise base.ValidationFailed([f"{SERVICE} did not say which contact it created"])
         return _contact("supplier", contact, member=True)
 
     # -- bills --------------------------------------------------------------------------------
 
-    def create_bill(self, bill: Bill, *, idempotency_key: str) -> PublishedBill:
-        require_lines(bill)
+    def create_bill(self, bill: base.Bill, *, idempotency_key: str) -> base.PublishedBill:
+        base.require_lines(bill)
         body: dict[str, Any] = {
             "ContactID": bill.supplier_id,
             "Date": bill.date.isoformat(),
@@ -288,8 +259,8 @@ class SandboxSession:
         )
         created = self._ok(response).get("Bill")
         if not isinstance(created, dict) or not created.get("BillID"):
-            raise ValidationFailed([f"{SERVICE} did not say which bill it created"])
-        return PublishedBill(
+            raise base.ValidationFailed([f"{SERVICE} did not say which bill it created"])
+        return base.PublishedBill(
             remote_id=created["BillID"], url=created.get("Url"), number=created.get("Number")
         )
 
@@ -297,14 +268,16 @@ class SandboxSession:
     def _ok(response: httpx.Response) -> dict[str, Any]:
         if not response.is_success:
             raise sandbox_error(response)
-        return read_object(response, SERVICE)
+        return http.read_object(response, SERVICE)
 
 
 def _key(idempotency: str) -> str:
-    return idempotency_key(idempotency, IDEMPOTENCY_KEY_MAX)
+    return http.idempotency_key(idempotency, IDEMPOTENCY_KEY_MAX)
 
 
-def _records(kind: ListKind, item: Mapping[str, Any], *, incremental: bool) -> list[Record]:
+def _records(
+    kind: base.ListKind, item: Mapping[str, Any], *, incremental: bool
+) -> list[base.Record]:
     if kind in ("supplier", "customer"):
         member = bool(item.get("IsCustomer" if kind == "customer" else "IsSupplier"))
         return [_contact(kind, item, member=member)] if member or incremental else []
@@ -318,8 +291,8 @@ def _records(kind: ListKind, item: Mapping[str, Any], *, incremental: bool) -> l
     return [_record(kind, item["Code"], item.get("Name"), item["Code"], active, item)]
 
 
-def _record(kind, remote_id, name, code, active, item) -> Record:
-    return Record(
+def _record(kind, remote_id, name, code, active, item) -> base.Record:
+    return base.Record(
         kind=kind,
         remote_id=str(remote_id),
         name=name or "",
@@ -330,7 +303,7 @@ def _record(kind, remote_id, name, code, active, item) -> Record:
     )
 
 
-def _contact(kind: ListKind, contact: Mapping[str, Any], *, member: bool) -> Record:
+def _contact(kind: base.ListKind, contact: Mapping[str, Any], *, member: bool) -> base.Record:
     return _record(
         kind,
         contact["ContactID"],
@@ -341,10 +314,10 @@ def _contact(kind: ListKind, contact: Mapping[str, Any], *, member: bool) -> Rec
     )
 
 
-def _tracking(category: Mapping[str, Any]) -> list[Record]:
+def _tracking(category: Mapping[str, Any]) -> list[base.Record]:
     category_only = {k: v for k, v in category.items() if k != "Options"}
     return [
-        tracking_record(
+        base.tracking_record(
             category_id=category["TrackingCategoryID"],
             category_name=category.get("Name") or "",
             option_id=option["TrackingOptionID"],
@@ -359,7 +332,7 @@ def _tracking(category: Mapping[str, Any]) -> list[Record]:
     ]
 
 
-def _line(line: BillLine) -> dict[str, Any]:
+def _line(line: base.BillLine) -> dict[str, Any]:
     item: dict[str, Any] = {"Description": line.description, "Amount": str(line.amount)}
     if line.account_code:
         item["AccountCode"] = line.account_code

@@ -53,40 +53,9 @@ from typing import Any
 
 import httpx
 
-from providers.base import (
-    Bill,
-    Capabilities,
-    ConnectionExpired,
-    DuplicateName,
-    Grant,
-    ListFetch,
-    ListKind,
-    ProviderConfig,
-    ProviderError,
-    PublishedBill,
-    Record,
-    Tenant,
-    TokenSet,
-    TokenStore,
-    ValidationFailed,
-    require_lines,
-    supplier_name,
-    tracking_record,
-)
+from providers import base, http
 from providers.clock import Clock
 from providers.grant import OAuthProvider
-from providers.http import (
-    ApiSession,
-    OAuthSettings,
-    RateLimit,
-    Throttle,
-    Timing,
-    idempotency_key,
-    make_cursor,
-    parse_cursor,
-    read_object,
-    retry_after_seconds,
-)
 
 log = logging.getLogger("ledgerlink.providers")
 
@@ -100,7 +69,7 @@ APP_URLS = {
 }
 # Intuit's "API call limits and throttles": "500 requests per minute per realm ID" and "10
 # requests per second, per realm ID and app" (and at most 10 concurrent requests).
-RATE_LIMIT = RateLimit(per_minute=500, concurrent=10, per_second=10)
+RATE_LIMIT = http.RateLimit(per_minute=500, concurrent=10, per_second=10)
 # "The string length specified does not match the supported length. Min:0 Max:21 supported."
 # (QuickBooks' answer, error 2050, to a longer DocNumber.) Xero's InvoiceNumber takes 255.
 DOC_NUMBER_MAX = 21
@@ -118,7 +87,7 @@ REFRESH_TOKEN_LIFETIME = timedelta(days=100)  # rolling, when the answer does no
 DUPLICATE_NAME = "6240"
 THROTTLED = "3001"
 
-CAPABILITIES = Capabilities(
+CAPABILITIES = base.Capabilities(
     pkce=False,
     new_supplier_warning=True,
     tracking=True,
@@ -204,7 +173,7 @@ def _code(attributes: str) -> str:
     return match.group(1).lstrip("0") if match else ""
 
 
-def qbo_throttle(response: httpx.Response) -> Throttle | None:
+def qbo_throttle(response: httpx.Response) -> http.Throttle | None:
     """HTTP 429, or fault 3001 (ThrottleExceeded) whatever the status says."""
     if response.status_code < 400:
         return None
@@ -212,20 +181,22 @@ def qbo_throttle(response: httpx.Response) -> Throttle | None:
         fault.code == THROTTLED for fault in qbo_faults(response)
     ):
         return None
-    retry_after = retry_after_seconds(response.headers.get("Retry-After"), default=THROTTLE_WAIT)
-    return Throttle(retry_after, "minute", inline=True)
+    retry_after = http.retry_after_seconds(
+        response.headers.get("Retry-After"), default=THROTTLE_WAIT
+    )
+    return http.Throttle(retry_after, "minute", inline=True)
 
 
-def qbo_error(response: httpx.Response) -> ProviderError:
+def qbo_error(response: httpx.Response) -> base.ProviderError:
     """The error for a QuickBooks answer that is neither a success nor handled by the session."""
     messages = [fault.text for fault in qbo_faults(response)]
     status = response.status_code
     if status in (401, 403):
         reason = "; ".join(messages) or f"HTTP {status}"
-        return ConnectionExpired(
+        return base.ConnectionExpired(
             f"QuickBooks no longer grants access to this company ({reason}); reconnect"
         )
-    return ValidationFailed(messages or [f"QuickBooks refused the request (HTTP {status})"])
+    return base.ValidationFailed(messages or [f"QuickBooks refused the request (HTTP {status})"])
 
 
 def _refresh_lifetime(data: Mapping[str, Any]) -> timedelta:
@@ -264,11 +235,11 @@ class QuickBooksProvider(OAuthProvider):
 
     def __init__(
         self,
-        config: ProviderConfig,
+        config: base.ProviderConfig,
         *,
         http_client: httpx.Client,
         clock: Clock,
-        timing: Timing | None = None,
+        timing: http.Timing | None = None,
         revoke_url: str = DEFAULT_REVOKE_URL,
         pkce: bool = False,
     ):
@@ -280,7 +251,7 @@ class QuickBooksProvider(OAuthProvider):
         self._app_url = APP_URLS.get(config.qbo_environment, APP_URLS["production"])
         self._countries: dict[str, str] = {}  # realm -> CompanyInfo.Country, read once
         self._connect(
-            OAuthSettings(
+            http.OAuthSettings(
                 service=SERVICE,
                 client_id=config.quickbooks.client_id,
                 client_secret=config.quickbooks.client_secret,
@@ -303,17 +274,19 @@ class QuickBooksProvider(OAuthProvider):
 
     def exchange_code(
         self, code: str, *, code_verifier: str | None, callback_params: Mapping[str, str]
-    ) -> Grant:
+    ) -> base.Grant:
         self._refuse_denied(callback_params)
         realm_id = callback_params.get("realmId")
         if not realm_id:
-            raise ValidationFailed(
+            raise base.ValidationFailed(
                 ["QuickBooks did not say which company was connected (no realmId on the callback)"]
             )
         tokens = self.oauth.exchange_code(code, code_verifier)
-        return Grant(tokens=tokens, tenants=self.list_tenants(tokens, realm_id=realm_id))
+        return base.Grant(tokens=tokens, tenants=self.list_tenants(tokens, realm_id=realm_id))
 
-    def list_tenants(self, tokens: TokenSet, *, realm_id: str | None = None) -> tuple[Tenant, ...]:
+    def list_tenants(
+        self, tokens: base.TokenSet, *, realm_id: str | None = None
+    ) -> tuple[base.Tenant, ...]:
         """The company `realm_id` with its name; QuickBooks cannot list companies from a token,
         so without a realm id there is nothing to list."""
         if not realm_id:
@@ -323,13 +296,13 @@ class QuickBooksProvider(OAuthProvider):
             tokens,
             error=qbo_error,
             params={"minorversion": MINOR_VERSION},
-            read=read_object,
+            read=http.read_object,
         )
         info = company.get("CompanyInfo") or {}
         name = info.get("CompanyName") or info.get("LegalName") or realm_id
-        return (Tenant(id=realm_id, name=name),)
+        return (base.Tenant(id=realm_id, name=name),)
 
-    def revoke(self, tokens: TokenSet) -> None:
+    def revoke(self, tokens: base.TokenSet) -> None:
         """Only a 200 counts as revoked: Intuit answers 400 when a revocation fails, so unlike
         RFC 7009 servers (where Xero's client treats 400 as an unknown, hence dead, token) a
         400 here means the grant may still be live, and the caller is told it failed."""
@@ -342,11 +315,11 @@ class QuickBooksProvider(OAuthProvider):
             )
         )
         if response.status_code not in (200, 204):
-            raise ProviderError(
+            raise base.ProviderError(
                 f"QuickBooks did not revoke the connection (HTTP {response.status_code})"
             )
 
-    def session(self, tenant_id: str, tokens: TokenStore) -> QuickBooksSession:
+    def session(self, tenant_id: str, tokens: base.TokenStore) -> QuickBooksSession:
         return QuickBooksSession(
             self._api_session(tenant_id, tokens, {}),
             base_url=f"{self._config.qbo_api_url}/v3/company/{tenant_id}",
@@ -362,7 +335,7 @@ class QuickBooksSession:
 
     def __init__(
         self,
-        api: ApiSession,
+        api: http.ApiSession,
         *,
         base_url: str,
         clock: Clock,
@@ -383,33 +356,33 @@ class QuickBooksSession:
 
     # -- lists --------------------------------------------------------------------------------
 
-    def fetch_list(self, kind: ListKind, cursor: str | None) -> ListFetch:
+    def fetch_list(self, kind: base.ListKind, cursor: str | None) -> base.ListFetch:
         if kind not in ENTITIES:
             raise ValueError(f"unknown list kind {kind!r}")
         entities = ENTITIES[kind]
-        since = parse_cursor(cursor)
+        since = http.parse_cursor(cursor)
         started = self._clock.now()
         if since is not None and not NOT_IN_CDC.intersection(entities):
             look_from = since - OVERLAP
             if look_from > started - CDC_LOOKBACK + CDC_MARGIN:
                 changed = self._changes(kind, entities, look_from)
                 if changed is not None:
-                    return ListFetch(
+                    return base.ListFetch(
                         kind=kind,
                         full=False,
-                        cursor=make_cursor(started),
+                        cursor=http.make_cursor(started),
                         pages=iter([changed] if changed else []),
                     )
-        return ListFetch(
+        return base.ListFetch(
             kind=kind,
             full=True,
-            cursor=make_cursor(started),
+            cursor=http.make_cursor(started),
             pages=self._full_pages(kind, entities),
         )
 
     def _changes(
-        self, kind: ListKind, entities: tuple[str, ...], look_from: datetime
-    ) -> list[Record] | None:
+        self, kind: base.ListKind, entities: tuple[str, ...], look_from: datetime
+    ) -> list[base.Record] | None:
         """Changed records from CDC, or None when the answer may have been cut off."""
         data = self._get(
             "cdc",
@@ -433,7 +406,9 @@ class QuickBooksSession:
             return None
         return [_record(kind, entity, obj) for entity, obj in objects]
 
-    def _full_pages(self, kind: ListKind, entities: tuple[str, ...]) -> Iterator[list[Record]]:
+    def _full_pages(
+        self, kind: base.ListKind, entities: tuple[str, ...]
+    ) -> Iterator[list[base.Record]]:
         for entity in entities:
             for objects in self._query_pages(entity):
                 yield [_record(kind, entity, obj) for obj in objects]
@@ -462,23 +437,23 @@ class QuickBooksSession:
 
     # -- suppliers ----------------------------------------------------------------------------
 
-    def create_supplier(self, name: str, *, idempotency_key: str) -> Record:
-        name = supplier_name(name)
+    def create_supplier(self, name: str, *, idempotency_key: str) -> base.Record:
+        name = base.supplier_name(name)
         response = self._post("vendor", {"DisplayName": name}, idempotency_key)
         if not response.is_success:
             faults = qbo_faults(response)
             if any(fault.code == DUPLICATE_NAME for fault in faults):
                 existing = self.find_vendor(name)
                 if existing is not None:
-                    raise DuplicateName(existing)
+                    raise base.DuplicateName(existing)
                 # The name belongs to a customer or an employee: QuickBooks' words say so.
             raise qbo_error(response)
-        vendor = read_object(response, SERVICE).get("Vendor")
+        vendor = http.read_object(response, SERVICE).get("Vendor")
         if not isinstance(vendor, dict) or not vendor.get("Id"):
-            raise ValidationFailed(["QuickBooks did not say which supplier it created"])
+            raise base.ValidationFailed(["QuickBooks did not say which supplier it created"])
         return _record("supplier", "Vendor", vendor)
 
-    def find_vendor(self, name: str) -> Record | None:
+    def find_vendor(self, name: str) -> base.Record | None:
         """The vendor whose DisplayName is `name`, preferring an active one."""
         where = f"DisplayName = {_quote(name)} AND Active IN (true, false)"
         vendors = [obj for page in self._query_pages("Vendor", where) for obj in page]
@@ -489,8 +464,8 @@ class QuickBooksSession:
 
     # -- bills --------------------------------------------------------------------------------
 
-    def create_bill(self, bill: Bill, *, idempotency_key: str) -> PublishedBill:
-        require_lines(bill)
+    def create_bill(self, bill: base.Bill, *, idempotency_key: str) -> base.PublishedBill:
+        base.require_lines(bill)
         us = self._country() == US
         taxed = any(line.tax_code for line in bill.lines)
         lines, departments = [], set()
@@ -512,7 +487,7 @@ class QuickBooksSession:
                 elif ref.category_id == "department":
                     departments.add(ref.option_id)
                 else:
-                    raise ValidationFailed(
+                    raise base.ValidationFailed(
                         [
                             f"QuickBooks has no tracking category "
                             f"{ref.category_name or ref.category_id}"
@@ -527,7 +502,7 @@ class QuickBooksSession:
                 entry["Description"] = line.description
             lines.append(entry)
         if len(departments) > 1:
-            raise ValidationFailed(
+            raise base.ValidationFailed(
                 ["QuickBooks sets one location for a whole bill, and these lines name several"]
             )
         body: dict[str, Any] = {
@@ -569,10 +544,10 @@ class QuickBooksSession:
         response = self._post("bill", body, idempotency_key)
         if not response.is_success:
             raise qbo_error(response)
-        created = read_object(response, SERVICE).get("Bill")
+        created = http.read_object(response, SERVICE).get("Bill")
         if not isinstance(created, dict) or not created.get("Id"):
-            raise ValidationFailed(["QuickBooks did not say which bill it created"])
-        return PublishedBill(
+            raise base.ValidationFailed(["QuickBooks did not say which bill it created"])
+        return base.PublishedBill(
             remote_id=str(created["Id"]),
             url=f"{self._app_url}/app/bill?txnId={created['Id']}",
             number=created.get("DocNumber") or None,
@@ -592,7 +567,7 @@ class QuickBooksSession:
         """The Id of the account a line names by number, Id or name (when the caller has no
         id from the synced chart): account numbers first, then ids, then unique names."""
         if not code:
-            raise ValidationFailed(["QuickBooks needs an expense account on every bill line"])
+            raise base.ValidationFailed(["QuickBooks needs an expense account on every bill line"])
         if self._account_ids is None:
             ids: dict[str, str] = {}
             accounts = [obj for page in self._query_pages("Account") for obj in page]
@@ -611,7 +586,7 @@ class QuickBooksSession:
             self._account_ids = ids
         found = self._account_ids.get(code) or self._account_ids.get(code.casefold())
         if found is None:
-            raise ValidationFailed([f"QuickBooks has no account with number or name {code}"])
+            raise base.ValidationFailed([f"QuickBooks has no account with number or name {code}"])
         return found
 
     # -- requests -----------------------------------------------------------------------------
@@ -622,7 +597,7 @@ class QuickBooksSession:
         )
         if not response.is_success:
             raise qbo_error(response)
-        return read_object(response, SERVICE)
+        return http.read_object(response, SERVICE)
 
     def _post(self, path: str, body: Mapping[str, Any], key: str) -> httpx.Response:
         # `requestid` makes the create idempotent: QuickBooks answers a repeat with the
@@ -633,7 +608,7 @@ class QuickBooksSession:
             json=body,
             params={
                 "minorversion": MINOR_VERSION,
-                "requestid": idempotency_key(key, IDEMPOTENCY_KEY_MAX),
+                "requestid": http.idempotency_key(key, IDEMPOTENCY_KEY_MAX),
             },
         )
 
@@ -661,14 +636,14 @@ KEPT_FIELDS = {
 }
 
 
-def _record(kind: ListKind, entity: str, obj: Mapping[str, Any]) -> Record:
+def _record(kind: base.ListKind, entity: str, obj: Mapping[str, Any]) -> base.Record:
     deleted = str(obj.get("status") or "").lower() == "deleted"
     active = not deleted and obj.get("Active", True) is not False
     updated = _parse_time((obj.get("MetaData") or {}).get("LastUpdatedTime"))
     remote_id = str(obj["Id"])
     if kind == "tracking":
         category_id, category_name = TRACKING_CATEGORIES[entity]
-        return tracking_record(
+        return base.tracking_record(
             category_id=category_id,
             category_name=category_name,
             option_id=remote_id,
@@ -684,7 +659,7 @@ def _record(kind: ListKind, entity: str, obj: Mapping[str, Any]) -> Record:
     elif entity == "TaxCode":
         code = remote_id
     fields = KEPT_FIELDS.get(entity)
-    return Record(
+    return base.Record(
         kind=kind,
         remote_id=remote_id,
         name=_name(entity, obj),

@@ -45,50 +45,23 @@ from typing import Any
 
 import httpx
 
-from providers.base import (
-    Bill,
-    BillLine,
-    Capabilities,
-    ConnectionExpired,
-    DuplicateName,
-    ListFetch,
-    ListKind,
-    ProviderConfig,
-    ProviderError,
-    PublishedBill,
-    Record,
-    Tenant,
-    TokenSet,
-    TokenStore,
-    TrackingRef,
-    ValidationFailed,
-    require_lines,
-    supplier_name,
-    tracking_record,
-)
+from providers import base, http
 from providers.clock import Clock
 from providers.grant import OAuthProvider
-from providers.http import (
-    ApiSession,
-    OAuthSettings,
-    RateLimit,
-    Throttle,
-    Timing,
-    idempotency_key,
-    make_cursor,
-    parse_cursor,
-    read_object,
-    retry_after_seconds,
-)
 
 SERVICE = "Xero"
-RATE_LIMIT = RateLimit(per_minute=60, concurrent=5, per_day=5000)
+RATE_LIMIT = http.RateLimit(per_minute=60, concurrent=5, per_day=5000)
 PAGE_SIZE = 1000
 # The provider lists a sync reads, each once: a /Contacts pass gives suppliers and customers,
 # an /Accounts pass the chart of accounts and the payment (bank) accounts.
-ACCOUNTS: tuple[ListKind, ...] = ("account", "payment_method")
-CONTACTS: tuple[ListKind, ...] = ("supplier", "customer")
-LIST_GROUPS: tuple[tuple[ListKind, ...], ...] = (ACCOUNTS, CONTACTS, ("tax_rate",), ("tracking",))
+ACCOUNTS: tuple[base.ListKind, ...] = ("account", "payment_method")
+CONTACTS: tuple[base.ListKind, ...] = ("supplier", "customer")
+LIST_GROUPS: tuple[tuple[base.ListKind, ...], ...] = (
+    ACCOUNTS,
+    CONTACTS,
+    ("tax_rate",),
+    ("tracking",),
+)
 # What ledgerlink reads of a contact and of an account (matching, default accounts, the
 # categories' resolution); only these are stored, so a sync of 100k contacts stays light.
 CONTACT_FIELDS = (
@@ -120,7 +93,7 @@ REFRESH_TOKEN_LIFETIME = timedelta(days=60)  # unused refresh tokens die after 6
 IDEMPOTENCY_KEY_MAX = 128
 BILL_URL = "https://go.xero.com/AccountsPayable/View.aspx?InvoiceID={}"
 
-CAPABILITIES = Capabilities(
+CAPABILITIES = base.Capabilities(
     pkce=True,
     new_supplier_warning=True,
     tracking=True,
@@ -146,13 +119,13 @@ def parse_xero_date(value: Any) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def xero_throttle(response: httpx.Response) -> Throttle | None:
+def xero_throttle(response: httpx.Response) -> http.Throttle | None:
     """A 429: `X-Rate-Limit-Problem` names the limit; only the daily one is not waited out."""
     if response.status_code != 429:
         return None
     problem = (response.headers.get("X-Rate-Limit-Problem") or "minute").strip().lower()
-    retry_after = retry_after_seconds(response.headers.get("Retry-After"), default=60.0)
-    return Throttle(retry_after, problem, inline=problem != "day")
+    retry_after = http.retry_after_seconds(response.headers.get("Retry-After"), default=60.0)
+    return http.Throttle(retry_after, problem, inline=problem != "day")
 
 
 def validation_messages(body: Any) -> list[str]:
@@ -176,7 +149,7 @@ def validation_messages(body: Any) -> list[str]:
     return messages
 
 
-def xero_error(response: httpx.Response) -> ProviderError:
+def xero_error(response: httpx.Response) -> base.ProviderError:
     """The error for a Xero answer that is neither a success nor handled by the session."""
     try:
         body = response.json()
@@ -188,13 +161,13 @@ def xero_error(response: httpx.Response) -> ProviderError:
     status = response.status_code
     if status in (401, 403):
         # AuthenticationUnsuccessful, or the organisation was disconnected from the app.
-        return ConnectionExpired(
+        return base.ConnectionExpired(
             f"Xero no longer grants access to this organisation ({detail or status}); reconnect"
         )
     messages = validation_messages(body)
     if not messages:
         messages = [str(detail) if detail else f"Xero refused the request (HTTP {status})"]
-    return ValidationFailed(messages)
+    return base.ValidationFailed(messages)
 
 
 def _is_duplicate_name(messages: list[str]) -> bool:
@@ -209,17 +182,17 @@ class XeroProvider(OAuthProvider):
 
     def __init__(
         self,
-        config: ProviderConfig,
+        config: base.ProviderConfig,
         *,
         http_client: httpx.Client,
         clock: Clock,
-        timing: Timing | None = None,
+        timing: http.Timing | None = None,
     ):
         if config.xero is None:
             raise ValueError("Xero is not configured (XERO_CLIENT_ID, XERO_CLIENT_SECRET)")
         self._config = config
         self._connect(
-            OAuthSettings(
+            http.OAuthSettings(
                 service=SERVICE,
                 client_id=config.xero.client_id,
                 client_secret=config.xero.client_secret,
@@ -239,28 +212,28 @@ class XeroProvider(OAuthProvider):
 
     # -- the grant ----------------------------------------------------------------------------
 
-    def list_tenants(self, tokens: TokenSet) -> tuple[Tenant, ...]:
+    def list_tenants(self, tokens: base.TokenSet) -> tuple[base.Tenant, ...]:
         """The organisations the grant reaches (`tenantType` ORGANISATION; not practices)."""
         connections = self._bearer_get(
             f"{self._config.xero_api_url}/connections", tokens, error=xero_error
         )
         if not isinstance(connections, list):
-            raise ValidationFailed(["Xero sent an unexpected list of organisations"])
+            raise base.ValidationFailed(["Xero sent an unexpected list of organisations"])
         return tuple(
-            Tenant(id=item["tenantId"], name=item.get("tenantName") or item["tenantId"])
+            base.Tenant(id=item["tenantId"], name=item.get("tenantName") or item["tenantId"])
             for item in connections
             if isinstance(item, dict)
             and item.get("tenantType") == "ORGANISATION"
             and item.get("tenantId")
         )
 
-    def revoke(self, tokens: TokenSet) -> None:
+    def revoke(self, tokens: base.TokenSet) -> None:
         """Revoke the refresh token: Xero removes every connection this grant made."""
         self.oauth.revoke(
             f"{self._config.xero_identity_url}/connect/revocation", tokens.refresh_token
         )
 
-    def session(self, tenant_id: str, tokens: TokenStore) -> XeroSession:
+    def session(self, tenant_id: str, tokens: base.TokenStore) -> XeroSession:
         api = self._api_session(tenant_id, tokens, {"xero-tenant-id": tenant_id})
         return XeroSession(
             api, base_url=f"{self._config.xero_api_url}/api.xro/2.0", clock=self._clock
@@ -270,7 +243,7 @@ class XeroProvider(OAuthProvider):
 class XeroSession:
     """Work against one Xero organisation."""
 
-    def __init__(self, api: ApiSession, *, base_url: str, clock: Clock):
+    def __init__(self, api: http.ApiSession, *, base_url: str, clock: Clock):
         self._api = api
         self._base_url = base_url
         self._clock = clock
@@ -282,23 +255,23 @@ class XeroSession:
 
     list_groups = LIST_GROUPS
 
-    def fetch_list(self, kind: ListKind, cursor: str | None) -> ListFetch:
+    def fetch_list(self, kind: base.ListKind, cursor: str | None) -> base.ListFetch:
         return self.fetch_lists((kind,), cursor)
 
-    def fetch_lists(self, kinds: tuple[ListKind, ...], cursor: str | None) -> ListFetch:
+    def fetch_lists(self, kinds: tuple[base.ListKind, ...], cursor: str | None) -> base.ListFetch:
         """One pass over the provider list behind `kinds` (one group of `LIST_GROUPS`, or a
         part of one): every record of those kinds, each page read once."""
         kinds = tuple(kinds)
         group = next((g for g in LIST_GROUPS if set(kinds) <= set(g)), None)
         if not kinds or group is None:
             raise ValueError(f"unknown list kind(s) {kinds!r}")
-        since = parse_cursor(cursor)
+        since = http.parse_cursor(cursor)
         if group in (("tax_rate",), ("tracking",)):
             since = None  # no If-Modified-Since on these: always whole
-        fetch = ListFetch(
+        fetch = base.ListFetch(
             kind=kinds[0],
             full=since is None,
-            cursor=make_cursor(self._clock.now()),
+            cursor=http.make_cursor(self._clock.now()),
             pages=iter(()),
             kinds=kinds,
         )
@@ -313,8 +286,8 @@ class XeroSession:
         return fetch
 
     def _contact_pages(
-        self, kinds: tuple[ListKind, ...], since: datetime | None, fetch: ListFetch
-    ) -> Iterator[list[Record]]:
+        self, kinds: tuple[base.ListKind, ...], since: datetime | None, fetch: base.ListFetch
+    ) -> Iterator[list[base.Record]]:
         page, read = 1, 0
         while True:
             data = self._get(
@@ -348,8 +321,8 @@ class XeroSession:
             page += 1
 
     def _account_pages(
-        self, kinds: tuple[ListKind, ...], since: datetime | None
-    ) -> Iterator[list[Record]]:
+        self, kinds: tuple[base.ListKind, ...], since: datetime | None
+    ) -> Iterator[list[base.Record]]:
         data = self._get("Accounts", since=since)
         records = [
             _account_record(kind, _trim(account, ACCOUNT_FIELDS))
@@ -361,10 +334,10 @@ class XeroSession:
         if records:
             yield records
 
-    def _tax_rate_pages(self) -> Iterator[list[Record]]:
+    def _tax_rate_pages(self) -> Iterator[list[base.Record]]:
         data = self._get("TaxRates")
         records = [
-            Record(
+            base.Record(
                 kind="tax_rate",
                 remote_id=rate["TaxType"],
                 name=rate.get("Name") or "",
@@ -378,13 +351,13 @@ class XeroSession:
         if records:
             yield records
 
-    def _tracking_pages(self) -> Iterator[list[Record]]:
+    def _tracking_pages(self) -> Iterator[list[base.Record]]:
         records = []
         for category in self._tracking_categories(include_archived=True):
             category_only = {k: v for k, v in category.items() if k != "Options"}
             for option in category.get("Options") or []:
                 records.append(
-                    tracking_record(
+                    base.tracking_record(
                         category_id=category["TrackingCategoryID"],
                         category_name=category.get("Name") or "",
                         option_id=option["TrackingOptionID"],
@@ -409,8 +382,8 @@ class XeroSession:
 
     # -- suppliers ----------------------------------------------------------------------------
 
-    def create_supplier(self, name: str, *, idempotency_key: str) -> Record:
-        name = supplier_name(name)
+    def create_supplier(self, name: str, *, idempotency_key: str) -> base.Record:
+        name = base.supplier_name(name)
         response = self._api.request(
             "PUT",
             self._url("Contacts"),
@@ -419,15 +392,15 @@ class XeroSession:
         )
         if response.status_code == 400:
             error = xero_error(response)
-            if isinstance(error, ValidationFailed) and _is_duplicate_name(error.messages):
+            if isinstance(error, base.ValidationFailed) and _is_duplicate_name(error.messages):
                 existing = self.find_contact(name)
                 if existing is not None:
-                    raise DuplicateName(existing)
+                    raise base.DuplicateName(existing)
             raise error
         contact = self._first(self._ok(response), "Contacts")
         return _contact_record("supplier", _trim(contact, CONTACT_FIELDS), member=True)
 
-    def find_contact(self, name: str) -> Record | None:
+    def find_contact(self, name: str) -> base.Record | None:
         """The contact with this name (case-insensitive), preferring an active one."""
         data = self._get("Contacts", params={"searchTerm": name})
         wanted = name.casefold()
@@ -443,8 +416,8 @@ class XeroSession:
 
     # -- bills --------------------------------------------------------------------------------
 
-    def create_bill(self, bill: Bill, *, idempotency_key: str) -> PublishedBill:
-        require_lines(bill)
+    def create_bill(self, bill: base.Bill, *, idempotency_key: str) -> base.PublishedBill:
+        base.require_lines(bill)
         names = self._tracking_names(bill)
         invoice: dict[str, Any] = {
             "Type": "ACCPAY",
@@ -468,14 +441,14 @@ class XeroSession:
         )
         created = self._first(self._ok(response), "Invoices")
         if not created.get("InvoiceID"):
-            raise ValidationFailed(["Xero did not say which bill it created"])
-        return PublishedBill(
+            raise base.ValidationFailed(["Xero did not say which bill it created"])
+        return base.PublishedBill(
             remote_id=created["InvoiceID"],
             url=BILL_URL.format(created["InvoiceID"]),
             number=created.get("InvoiceNumber") or None,
         )
 
-    def _tracking_names(self, bill: Bill) -> dict[tuple[str, str], tuple[str, str]]:
+    def _tracking_names(self, bill: base.Bill) -> dict[tuple[str, str], tuple[str, str]]:
         """Category and option names for every tracking ref; Xero tracks lines by name."""
         refs = {
             (ref.category_id, ref.option_id): ref for line in bill.lines for ref in line.tracking
@@ -494,7 +467,7 @@ class XeroSession:
                     names[key] = (category.get("Name") or "", option.get("Name") or "")
         missing = [ref for key, ref in refs.items() if key not in names]
         if missing:
-            raise ValidationFailed(
+            raise base.ValidationFailed(
                 [
                     f"Xero has no tracking option {ref.option_name or ref.option_id}"
                     for ref in missing
@@ -527,35 +500,37 @@ class XeroSession:
     def _ok(response: httpx.Response) -> dict[str, Any]:
         if not response.is_success:
             raise xero_error(response)
-        return read_object(response, SERVICE)
+        return http.read_object(response, SERVICE)
 
     @staticmethod
     def _first(data: Mapping[str, Any], key: str) -> dict[str, Any]:
         items = data.get(key)
         if not isinstance(items, list) or not items or not isinstance(items[0], dict):
-            raise ValidationFailed([f"Xero sent no {key} back"])
+            raise base.ValidationFailed([f"Xero sent no {key} back"])
         item = items[0]
         if item.get("HasValidationErrors") or item.get("HasErrors"):
-            raise ValidationFailed(validation_messages(item) or ["Xero refused the request"])
+            raise base.ValidationFailed(validation_messages(item) or ["Xero refused the request"])
         return item
 
 
 def _key(idempotency: str) -> str:
-    return idempotency_key(idempotency, IDEMPOTENCY_KEY_MAX)
+    return http.idempotency_key(idempotency, IDEMPOTENCY_KEY_MAX)
 
 
 def _trim(item: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     return {key: item[key] for key in fields if key in item}
 
 
-def _is_member(kind: ListKind, contact: Mapping[str, Any]) -> bool:
+def _is_member(kind: base.ListKind, contact: Mapping[str, Any]) -> bool:
     if kind == "customer":
         return bool(contact.get("IsCustomer"))
     return bool(contact.get("IsSupplier")) or not contact.get("IsCustomer")
 
 
-def _contact_record(kind: ListKind, contact: Mapping[str, Any], *, member: bool) -> Record:
-    return Record(
+def _contact_record(
+    kind: base.ListKind, contact: Mapping[str, Any], *, member: bool
+) -> base.Record:
+    return base.Record(
         kind=kind,
         remote_id=contact["ContactID"],
         name=(contact.get("Name") or "").strip(),
@@ -566,8 +541,8 @@ def _contact_record(kind: ListKind, contact: Mapping[str, Any], *, member: bool)
     )
 
 
-def _account_record(kind: ListKind, account: Mapping[str, Any]) -> Record:
-    return Record(
+def _account_record(kind: base.ListKind, account: Mapping[str, Any]) -> base.Record:
+    return base.Record(
         kind=kind,
         remote_id=account["AccountID"],
         name=account.get("Name") or "",
@@ -578,7 +553,7 @@ def _account_record(kind: ListKind, account: Mapping[str, Any]) -> Record:
     )
 
 
-def _line_item(line: BillLine, names: Mapping[tuple[str, str], tuple[str, str]]) -> dict:
+def _line_item(line: base.BillLine, names: Mapping[tuple[str, str], tuple[str, str]]) -> dict:
     item: dict[str, Any] = {"Quantity": 1, "UnitAmount": float(line.amount)}
     if line.description:
         item["Description"] = line.description
@@ -594,6 +569,6 @@ def _line_item(line: BillLine, names: Mapping[tuple[str, str], tuple[str, str]])
     return item
 
 
-def _tracking(ref: TrackingRef, names: Mapping[tuple[str, str], tuple[str, str]]) -> dict:
+def _tracking(ref: base.TrackingRef, names: Mapping[tuple[str, str], tuple[str, str]]) -> dict:
     category, option = names[(ref.category_id, ref.option_id)]
     return {"Name": category, "Option": option}

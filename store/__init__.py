@@ -1,8 +1,9 @@
 """ledgerlink's persistence: every SQL statement lives in this package.
 
-`open_store(path, secret_key=..., clock=...)` opens (creating if needed) the SQLite file, applies
-pending migrations and returns a `Store`. The `Store` is one object whose methods are grouped by
-what they own (one mixin module each); a PostgreSQL backend would implement the same methods.
+`open_store(target, secret_key=..., clock=...)` opens the database (an SQLite file, created if
+needed, or a `postgresql://` URL), applies pending migrations and returns a `Store`. The `Store`
+is one object whose methods are grouped by what they own (one mixin module each); the same
+methods and statements run on both backends (`store.database`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from store import migrations
 from store.admins import AdminQueries
 from store.api_tokens import ApiToken, ApiTokenQueries
 from store.audit import AuditQueries
-from store.connections import Connection, ConnectionQueries, ConnectionTokenStore
-from store.database import Database
+from store.connections import Connection, ConnectionQueries, ConnectionTokenStore, Grant
+from store.database import Database, DatabaseError
 from store.items import ItemQueries
 from store.leases import LeaseQueries
 from store.lists import ListQueries
@@ -30,6 +31,8 @@ __all__ = [
     "ApiToken",
     "Connection",
     "ConnectionTokenStore",
+    "DatabaseError",
+    "Grant",
     "SecretKeyError",
     "Settings",
     "Store",
@@ -65,9 +68,20 @@ class Store(
         self.database.close()
 
 
-def open_store(path: str, *, secret_key: str | None = None, clock: Clock | None = None) -> Store:
-    """Open the database at `path`, migrate it, and load the token encryption key."""
-    cipher = Cipher(load_cipher(path, secret_key))
-    database = Database(path)
-    migrations.apply(database.db, cipher)
+def open_store(target: str, *, secret_key: str | None = None, clock: Clock | None = None) -> Store:
+    """Open the database `target` (an SQLite path or a `postgresql://` URL), migrate it, and
+    load the token encryption key (on PostgreSQL it must be given: there is no file beside it
+    to keep one in)."""
+    database = Database(target)
+    try:
+        if database.backend == "postgresql" and not secret_key:
+            raise SecretKeyError(
+                "LEDGERLINK_SECRET_KEY is required with LEDGERLINK_DATABASE_URL: every process "
+                "on every host must encrypt and decrypt tokens with the same key"
+            )
+        cipher = Cipher(load_cipher(database.path or "", secret_key))
+        migrations.apply(database, cipher)
+    except BaseException:
+        database.close()
+        raise
     return Store(database, cipher, clock or SystemClock())

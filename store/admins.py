@@ -23,8 +23,8 @@ class AdminQueries:
     def add_admin(self, team_id: str, user_id: str, *, added_by: str) -> bool:
         """Grant admin; False when the user already was one."""
         cursor = self.database.execute(
-            "INSERT OR IGNORE INTO admins (team_id, user_id, added_by, added_at) "
-            "VALUES (?, ?, ?, ?)",
+            "INSERT INTO admins (team_id, user_id, added_by, added_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (team_id, user_id) DO NOTHING",
             (team_id, user_id, added_by, iso(self.clock.now())),
         )
         return cursor.rowcount == 1

@@ -33,12 +33,12 @@ class ApiTokenQueries:
     def create_api_token(self, team_id: str, name: str) -> tuple[ApiToken, str]:
         """Return the stored record and the token itself, which is never stored."""
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        cursor = self.database.execute(
+        token_id = self.database.scalar(
             "INSERT INTO api_tokens (team_id, name, token_hash, hint, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
             (team_id, name, _hash(token), token[-4:], iso(self.clock.now())),
         )
-        return self.api_token(cursor.lastrowid), token
+        return self.api_token(token_id), token
 
     def api_token(self, token_id: int) -> ApiToken | None:
         row = self.database.row(

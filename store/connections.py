@@ -24,6 +24,19 @@ STATUSES = ("active", "expired", "revoked", "disconnected")
 
 
 @dataclass(frozen=True)
+class Grant:
+    """What a login grants a connection, new or renewed: the organisation, its tokens, who
+    connected it (and in which channel), and for how many days."""
+
+    tenant_id: str
+    tenant_name: str
+    tokens: TokenSet
+    connected_by: str
+    channel_id: str | None
+    lifetime_days: int
+
+
+@dataclass(frozen=True)
 class Connection:
     id: int
     team_id: str
@@ -53,33 +66,19 @@ class Connection:
 
 
 class ConnectionQueries:
-    def create_connection(
-        self,
-        *,
-        team_id: str,
-        provider: str,
-        tenant_id: str,
-        tenant_name: str,
-        tokens: TokenSet,
-        connected_by: str,
-        channel_id: str | None,
-        lifetime_days: int,
-    ) -> Connection:
-        now = self.clock.now()
+    def create_connection(self, *, team_id: str, provider: str, grant: Grant) -> Connection:
         sql, params = insert(
             "connections",
             {
                 "team_id": team_id,
                 "provider": provider,
                 "status": "active",
-                **self._grant_columns(
-                    tenant_id, tenant_name, tokens, connected_by, channel_id, lifetime_days, now
-                ),
+                **self._grant_columns(grant, self.clock.now()),
             },
         )
         with self.database.write() as db:
-            cursor = db.execute(sql, params)
-        return self.connection(cursor.lastrowid)
+            connection_id = db.scalar(sql + " RETURNING id", params)
+        return self.connection(connection_id)
 
     def connection(self, connection_id: int) -> Connection | None:
         row = self.database.row("SELECT * FROM connections WHERE id = ?", (connection_id,))
@@ -117,8 +116,8 @@ class ConnectionQueries:
         cursor = self.database.execute(
             # Only placeholders are built here: statuses are bound as parameters.
             "UPDATE connections SET status = ?, status_reason = ?, updated_at = ?, "  # noqa: S608
-            "disconnected_by = CASE WHEN ? THEN ? ELSE disconnected_by END, "
-            "disconnected_at = CASE WHEN ? THEN ? ELSE disconnected_at END WHERE id = ? "
+            "disconnected_by = CASE WHEN ? = 1 THEN ? ELSE disconnected_by END, "
+            "disconnected_at = CASE WHEN ? = 1 THEN ? ELSE disconnected_at END WHERE id = ? "
             f"AND status IN ({', '.join('?' for _ in from_statuses)})",
             (
                 status,
@@ -134,29 +133,11 @@ class ConnectionQueries:
         )
         return cursor.rowcount == 1
 
-    def renew_connection(
-        self,
-        connection_id: int,
-        *,
-        tenant_id: str,
-        tenant_name: str,
-        tokens: TokenSet,
-        connected_by: str,
-        channel_id: str | None,
-        lifetime_days: int,
-    ) -> Connection:
+    def renew_connection(self, connection_id: int, grant: Grant) -> Connection:
         """Reconnect: new tokens, new expiry, active again; the row and its data are kept."""
-        grant = self._grant_columns(
-            tenant_id,
-            tenant_name,
-            tokens,
-            connected_by,
-            channel_id,
-            lifetime_days,
-            self.clock.now(),
-        )
-        channel_id = grant.pop("channel_id")
-        sets, params = assignments(grant)
+        columns = self._grant_columns(grant, self.clock.now())
+        channel_id = columns.pop("channel_id")
+        sets, params = assignments(columns)
         with self.database.write() as db:
             db.execute(
                 # Only the column names are built here, from _grant_columns' keys.
@@ -255,25 +236,16 @@ class ConnectionQueries:
             version=version,
         )
 
-    def _grant_columns(
-        self,
-        tenant_id: str,
-        tenant_name: str,
-        tokens: TokenSet,
-        connected_by: str,
-        channel_id: str | None,
-        lifetime_days: int,
-        now: datetime,
-    ) -> dict[str, str | None]:
+    def _grant_columns(self, grant: Grant, now: datetime) -> dict[str, str | None]:
         """What a (re)connection writes: the organisation, the tokens, who and until when."""
         return {
-            "tenant_id": tenant_id,
-            "tenant_name": tenant_name,
-            **self._encrypted(tokens),
-            "connected_by": connected_by,
+            "tenant_id": grant.tenant_id,
+            "tenant_name": grant.tenant_name,
+            **self._encrypted(grant.tokens),
+            "connected_by": grant.connected_by,
             "connected_at": iso(now),
-            "expires_at": iso(now + timedelta(days=lifetime_days)),
-            "channel_id": channel_id,
+            "expires_at": iso(now + timedelta(days=grant.lifetime_days)),
+            "channel_id": grant.channel_id,
             "updated_at": iso(now),
         }
 

@@ -1,10 +1,12 @@
 """Slack installations (multi-workspace mode), with their tokens encrypted at rest.
 
-slack_sdk's SQLite installation store keeps each workspace's bot token, refresh token, user
-token and incoming-webhook URL in the clear. `EncryptedInstallationStore` keeps its tables and
-queries (`slack_installations`, `slack_bots`, in ledgerlink's database file) and encrypts those
-columns with the key that encrypts provider tokens (`LEDGERLINK_SECRET_KEY`, rotation included);
-rows stored before encryption are encrypted by migration m008.
+slack_sdk's installation stores keep each workspace's bot token, refresh token, user token and
+incoming-webhook URL in the clear. `EncryptedInstallationStore` wraps slack_sdk's store for the
+backend (its SQLite store in ledgerlink's database file, its SQLAlchemy store on PostgreSQL;
+tables `slack_installations`, `slack_bots`) and encrypts those columns with the key that
+encrypts provider tokens (`LEDGERLINK_SECRET_KEY`, rotation included); SQLite rows stored before
+encryption are encrypted by legacy migration m008. Slack's install states live beside them
+(`slack_state_store`).
 """
 
 from __future__ import annotations
@@ -13,8 +15,13 @@ import logging
 from copy import copy
 
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+from slack_sdk.oauth.state_store import OAuthStateStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 
+from store.database import Database
 from store.secrets import Cipher
 
 # The columns of slack_sdk's tables that hold credentials, by table.
@@ -35,8 +42,12 @@ _BOT = SECRET_COLUMNS["slack_bots"]
 class EncryptedInstallationStore(InstallationStore):
     """An installation store for Bolt whose rows hold tokens encrypted, never in clear."""
 
-    def __init__(self, *, database: str, client_id: str, cipher: Cipher):
-        self._rows = SQLite3InstallationStore(database=database, client_id=client_id)
+    def __init__(self, *, database: Database, client_id: str, cipher: Cipher):
+        # Tables: slack_sdk's SQLite store makes its own; on PostgreSQL revision 0002 does.
+        if database.postgresql:
+            self._rows = SQLAlchemyInstallationStore(client_id=client_id, engine=database.engine)
+        else:
+            self._rows = SQLite3InstallationStore(database=database.path, client_id=client_id)
         self._cipher = cipher
 
     @property
@@ -88,6 +99,15 @@ class EncryptedInstallationStore(InstallationStore):
             if value is not None:
                 setattr(converted, name, convert(value))
         return converted
+
+
+def slack_state_store(database: Database, expiration_seconds: int) -> OAuthStateStore:
+    """slack_sdk's store of Slack install states (single use, expiring), in the database."""
+    if database.postgresql:
+        return SQLAlchemyOAuthStateStore(
+            expiration_seconds=expiration_seconds, engine=database.engine
+        )
+    return SQLite3OAuthStateStore(database=database.path, expiration_seconds=expiration_seconds)
 
 
 def encrypt_stored_tokens(db, cipher: Cipher) -> int:

@@ -106,13 +106,13 @@ class ItemQueries:
                 if existing:
                     return self.item(existing[0]), False
             # Column names come from ITEM_FIELDS, never from input.
-            cursor = db.execute(
+            item_id = db.scalar(
                 "INSERT INTO items (team_id, external_id, source, submitted_by, channel_id, "  # noqa: S608
                 "thread_ts, supplier_key, status, created_at, updated_at, "
                 + ", ".join(columns)
                 + ") VALUES (?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, "
                 + ", ".join("?" for _ in columns)
-                + ")",
+                + ") RETURNING id",
                 (
                     team_id,
                     external_id,
@@ -126,7 +126,6 @@ class ItemQueries:
                     *columns.values(),
                 ),
             )
-            item_id = cursor.lastrowid
             db.execute(
                 "UPDATE items SET idempotency_key = ? WHERE id = ?",
                 (f"ledgerlink-{team_id}-item-{item_id}", item_id),
@@ -211,6 +210,13 @@ class ItemQueries:
         )
         return Item(**row) if row else None
 
+    def _items_where(self, condition: str, params: tuple) -> list[Item]:
+        # Conditions are this module's own text; every value is a parameter.
+        return [
+            Item(**row)
+            for row in self.database.rows(f"SELECT * FROM items WHERE {condition}", params)  # noqa: S608
+        ]
+
     def items_in(
         self,
         team_id: str,
@@ -218,47 +224,42 @@ class ItemQueries:
         *,
         hold_reason: str | None = None,
     ) -> list[Item]:
-        sql = "SELECT * FROM items WHERE team_id = ? AND status = ?"
-        params: tuple = (team_id, status)
-        if hold_reason is not None:
-            sql += " AND hold_reason = ?"
-            params += (hold_reason,)
-        return [Item(**row) for row in self.database.rows(sql + " ORDER BY id", params)]
+        if hold_reason is None:
+            return self._items_where("team_id = ? AND status = ? ORDER BY id", (team_id, status))
+        return self._items_where(
+            "team_id = ? AND status = ? AND hold_reason = ? ORDER BY id",
+            (team_id, status, hold_reason),
+        )
 
     def items_due(self, now: datetime) -> list[Item]:
         """Items waiting for a retry whose time has come."""
-        rows = self.database.rows(
-            "SELECT * FROM items WHERE status = 'ready' AND next_attempt_at IS NOT NULL "
-            "AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT 100",
+        return self._items_where(
+            "status = 'ready' AND next_attempt_at IS NOT NULL AND next_attempt_at <= ? "
+            "ORDER BY next_attempt_at LIMIT 100",
             (iso(now),),
         )
-        return [Item(**row) for row in rows]
 
     def stale_publishing(self, before: datetime) -> list[Item]:
         """Items left 'publishing' by a process that died mid-call."""
-        rows = self.database.rows(
-            "SELECT * FROM items WHERE status = 'publishing' AND updated_at < ? LIMIT 100",
-            (iso(before),),
+        return self._items_where(
+            "status = 'publishing' AND updated_at < ? LIMIT 100", (iso(before),)
         )
-        return [Item(**row) for row in rows]
 
     def unanswered_prompts(self, before: datetime) -> list[Item]:
-        rows = self.database.rows(
-            "SELECT * FROM items WHERE status = 'needs_supplier' AND prompt_ts IS NOT NULL "
+        return self._items_where(
+            "status = 'needs_supplier' AND prompt_ts IS NOT NULL "
             "AND prompt_reminded_at IS NULL AND updated_at <= ? LIMIT 100",
             (iso(before),),
         )
-        return [Item(**row) for row in rows]
 
     def undelivered_prompts(self, before: datetime, *, since: datetime) -> list[Item]:
         """Items waiting for a supplier whose prompt Slack refused, last tried before `before`
         and created after `since`."""
-        rows = self.database.rows(
-            "SELECT * FROM items WHERE status = 'needs_supplier' AND prompt_ts IS NULL "
-            "AND updated_at <= ? AND created_at >= ? ORDER BY id LIMIT 100",
+        return self._items_where(
+            "status = 'needs_supplier' AND prompt_ts IS NULL AND updated_at <= ? "
+            "AND created_at >= ? ORDER BY id LIMIT 100",
             (iso(before), iso(since)),
         )
-        return [Item(**row) for row in rows]
 
     def claim_prompt_repost(self, item: Item, now: datetime) -> bool:
         """True for exactly one caller: posting `item`'s prompt again is theirs to do (the

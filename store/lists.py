@@ -33,14 +33,13 @@ class KindResult:
     full: bool
 
 
-_STAGING = (
+CREATE_STAGING = (
     "CREATE TEMP TABLE IF NOT EXISTS list_staging (run_id INTEGER NOT NULL, kind TEXT NOT NULL, "
     "remote_id TEXT NOT NULL, name TEXT NOT NULL, code TEXT, active INTEGER NOT NULL, "
     "updated_at TEXT, raw TEXT NOT NULL, PRIMARY KEY (run_id, kind, remote_id))"
 )
-# Drops this connection's staging; a connection that staged nothing has none (then the name
-# resolves to the empty table of the same name in the main database, which is never written).
-DROP_STAGING = "DROP TABLE IF EXISTS temp.list_staging"
+# Drops this connection's staging (the only table of that name: see revision 0002).
+DROP_STAGING = "DROP TABLE IF EXISTS list_staging"
 
 
 def _raw(record: Record) -> str:
@@ -83,10 +82,11 @@ _COUNT_NEW = (
 )
 _COUNT_CHANGED = (
     "SELECT "
-    "COALESCE(SUM(r.active = 1 AND s.active = 0), 0) AS deactivated, "
-    "COALESCE(SUM(NOT (r.active = 1 AND s.active = 0) AND (r.name IS NOT s.name "
-    "OR r.code IS NOT s.code OR r.active IS NOT s.active OR r.updated_at IS NOT s.updated_at "
-    "OR r.raw IS NOT s.raw)), 0) AS updated "
+    "COUNT(*) FILTER (WHERE r.active = 1 AND s.active = 0) AS deactivated, "
+    "COUNT(*) FILTER (WHERE NOT (r.active = 1 AND s.active = 0) AND ("
+    "r.name IS DISTINCT FROM s.name OR r.code IS DISTINCT FROM s.code "
+    "OR r.active IS DISTINCT FROM s.active OR r.updated_at IS DISTINCT FROM s.updated_at "
+    "OR r.raw IS DISTINCT FROM s.raw)) AS updated "
     "FROM list_staging s JOIN list_records r ON r.connection_id = :conn AND r.kind = s.kind "
     "AND r.remote_id = s.remote_id WHERE s.run_id = :run AND s.kind = :kind"
 )
@@ -124,7 +124,7 @@ class ListQueries:
         rows = self.database.rows(
             "SELECT remote_id, name, code, active, updated_at, raw FROM list_records "
             "WHERE connection_id = ? AND kind = ? AND active = 1 "
-            "ORDER BY name COLLATE NOCASE, remote_id",
+            "ORDER BY lower(name), remote_id",
             (connection_id, kind),
         )
         return [_record(kind, row) for row in rows]
@@ -133,7 +133,7 @@ class ListQueries:
         """Every record of `kind`, archived ones too (to say "archived" rather than "unknown")."""
         rows = self.database.rows(
             "SELECT remote_id, name, code, active, updated_at, raw FROM list_records "
-            "WHERE connection_id = ? AND kind = ? ORDER BY name COLLATE NOCASE, remote_id",
+            "WHERE connection_id = ? AND kind = ? ORDER BY lower(name), remote_id",
             (connection_id, kind),
         )
         return [_record(kind, row) for row in rows]
@@ -160,6 +160,26 @@ class ListQueries:
                 (connection_id, record.kind, *_values(record), iso(self.clock.now())),
             )
         return self.list_record(connection_id, record.kind, record.remote_id)
+
+    def direct_records_mark(self, connection_id: int, kind: str) -> tuple[int, str | None]:
+        """(how many, when the newest was stored) of the records of `kind` stored directly,
+        not by a sync (suppliers ledgerlink created): cheap, so every lookup can compare it."""
+        row = self.database.row(
+            "SELECT COUNT(*) AS n, MAX(synced_at) AS newest FROM list_records "
+            "WHERE connection_id = ? AND kind = ? AND sync_run_id IS NULL",
+            (connection_id, kind),
+        )
+        return (row["n"], row["newest"])
+
+    def direct_records(self, connection_id: int, kind: str, since: str | None) -> list[Record]:
+        """Records of `kind` stored directly at or after `since` (all of them if None)."""
+        rows = self.database.rows(
+            "SELECT remote_id, name, code, active, updated_at, raw FROM list_records "
+            "WHERE connection_id = ? AND kind = ? AND sync_run_id IS NULL AND synced_at >= ? "
+            "ORDER BY synced_at, remote_id",
+            (connection_id, kind, since or ""),
+        )
+        return [_record(kind, row) for row in rows]
 
     def record_counts(self, connection_id: int) -> dict[str, int]:
         """Active records per kind."""
@@ -189,15 +209,19 @@ class ListQueries:
         several: Xero's contacts are suppliers and customers); `kind` is the page's list."""
         rows = [(run_id, record.kind or kind, *_values(record)) for record in records]
         with self.database.write() as db:
-            db.execute(_STAGING)
-            db.conn.executemany(
-                "INSERT OR REPLACE INTO temp.list_staging (run_id, kind, remote_id, name, code, "
-                "active, updated_at, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            db.execute(CREATE_STAGING)
+            db.executemany(
+                "INSERT INTO list_staging (run_id, kind, remote_id, name, code, active, "
+                "updated_at, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (run_id, kind, remote_id) DO UPDATE SET name = excluded.name, "
+                "code = excluded.code, active = excluded.active, "
+                "updated_at = excluded.updated_at, raw = excluded.raw",
                 rows,
             )
         return len(rows)
 
     def clear_staged(self, run_id: int, kind: str | None = None) -> None:
+        self.database.execute(CREATE_STAGING)
         if kind is None:
             self.database.execute("DELETE FROM list_staging WHERE run_id = ?", (run_id,))
         else:
@@ -222,6 +246,7 @@ class ListQueries:
         now = iso(self.clock.now())
         counts: dict[str, dict[str, int]] = {}
         with self.database.write() as db:
+            db.execute(CREATE_STAGING)  # (a run that staged nothing has none yet)
             holder = db.execute("SELECT owner FROM leases WHERE name = ?", (lease[0],)).fetchone()
             if holder is None or holder[0] != lease[1]:
                 raise LeaseLost(f"lease {lease[0]} was taken over")

@@ -23,7 +23,7 @@ class NoticeQueries:
         cursor = self.database.execute(
             "INSERT INTO notices (connection_id, kind, key, state, created_at) "
             "VALUES (?, ?, ?, 'sending', ?) ON CONFLICT (connection_id, kind, key) "
-            "DO UPDATE SET state = 'sending', attempts = attempts + 1, retry_at = NULL "
+            "DO UPDATE SET state = 'sending', attempts = notices.attempts + 1, retry_at = NULL "
             "WHERE notices.state = 'failed' AND notices.retry_at <= ? AND notices.attempts < ?",
             (connection_id, kind, key, now, now, MAX_ATTEMPTS),
         )
@@ -67,7 +67,10 @@ class NoticeQueries:
         """The key of the newest notice of `kind` that went out (or is going out)."""
         row = self.database.row(
             "SELECT key FROM notices WHERE connection_id = ? AND kind = ? "
-            "AND state IN ('sending', 'sent') ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            # Ties in time go to the larger key: keys are run ids or dates, so longer, then
+            # later in order, is newer.
+            "AND state IN ('sending', 'sent') "
+            "ORDER BY created_at DESC, length(key) DESC, key DESC LIMIT 1",
             (connection_id, kind),
         )
         return row["key"] if row else None

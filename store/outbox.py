@@ -81,7 +81,7 @@ _UNCLAIMED = "(lease_until IS NULL OR lease_until < ?)"
 
 class OutboxQueries:
     def in_transaction(self) -> bool:
-        return self.database.conn.in_transaction
+        return self.database.in_transaction()
 
     def transaction(self):
         """All-or-nothing: a state change and the messages it causes (nestable)."""
@@ -108,10 +108,10 @@ class OutboxQueries:
         # Due at once, by the injected clock and the wall clock alike: a `tick --now` ahead of
         # time must not leave a row that a server on the real clock sees as not due yet.
         due = stamp(min(self.clock.now(), wall_now()))
-        cursor = self.database.execute(
+        return self.database.scalar(
             "INSERT INTO outbox (team_id, method, purpose, lane, channel, user_id, thread_ts, "
             "item_id, group_id, payload, fallbacks, note, next_at, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 team_id,
                 method,
@@ -129,7 +129,6 @@ class OutboxQueries:
                 stamp(self.clock.now()),
             ),
         )
-        return cursor.lastrowid
 
     def replace_queued(self, row_id: int, payload: dict, purpose: str) -> bool:
         """Give a row nobody has claimed yet a newer message; False if it is being sent."""
@@ -298,8 +297,9 @@ class OutboxQueries:
     def set_pace(self, team_id: str, key: str, not_before: datetime) -> None:
         self.database.execute(
             "INSERT INTO outbox_pace (team_id, key, not_before) VALUES (?, ?, ?) "
-            "ON CONFLICT (team_id, key) DO UPDATE SET not_before = max(not_before, "
-            "excluded.not_before)",
+            "ON CONFLICT (team_id, key) DO UPDATE SET not_before = CASE "
+            "WHEN excluded.not_before > outbox_pace.not_before THEN excluded.not_before "
+            "ELSE outbox_pace.not_before END",
             (team_id, key, stamp(not_before)),
         )
 
@@ -334,11 +334,12 @@ class OutboxQueries:
         return MessageGroup(**row), size
 
     def create_group(self, team_id: str, channel: str) -> MessageGroup:
-        cursor = self.database.execute(
-            "INSERT INTO message_groups (team_id, channel, created_at) VALUES (?, ?, ?)",
+        group_id = self.database.scalar(
+            "INSERT INTO message_groups (team_id, channel, created_at) VALUES (?, ?, ?) "
+            "RETURNING id",
             (team_id, channel, stamp(self.clock.now())),
         )
-        return self.message_group(cursor.lastrowid)
+        return self.message_group(group_id)
 
     def message_group(self, group_id: int) -> MessageGroup | None:
         row = self.database.row("SELECT * FROM message_groups WHERE id = ?", (group_id,))
@@ -353,7 +354,8 @@ class OutboxQueries:
                 (group.id, row.id),
             )
             self.database.execute(
-                "INSERT OR IGNORE INTO message_group_items (item_id, group_id) VALUES (?, ?)",
+                "INSERT INTO message_group_items (item_id, group_id) VALUES (?, ?) "
+                "ON CONFLICT (item_id) DO NOTHING",
                 (row.item_id, group.id),
             )
 

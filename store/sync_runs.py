@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from store.lists import DROP_STAGING
+from store.lists import CREATE_STAGING, DROP_STAGING
 from store.timeutil import iso, parse
 
 RESULTS = ("running", "ok", "failed", "deferred", "expired")
@@ -62,6 +62,7 @@ class SyncRunQueries:
         """
         now = iso(self.clock.now())
         with self.database.write() as db:
+            db.execute(CREATE_STAGING)
             db.execute(
                 "DELETE FROM list_staging WHERE run_id IN "
                 "(SELECT id FROM sync_runs WHERE connection_id = ? AND result = 'running')",
@@ -73,12 +74,12 @@ class SyncRunQueries:
                 "WHERE connection_id = ? AND result = 'running'",
                 (now, connection_id),
             )
-            cursor = db.execute(
-                "INSERT INTO sync_runs (connection_id, team_id, full, trigger, requested_by, "
-                "started_at, result) VALUES (?, ?, ?, ?, ?, ?, 'running')",
+            run_id = db.scalar(
+                'INSERT INTO sync_runs (connection_id, team_id, "full", trigger, requested_by, '
+                "started_at, result) VALUES (?, ?, ?, ?, ?, ?, 'running') RETURNING id",
                 (connection_id, team_id, int(full), trigger, requested_by, now),
             )
-        return self.sync_run(cursor.lastrowid)
+        return self.sync_run(run_id)
 
     def finish_sync_run(
         self,

@@ -26,7 +26,8 @@ class WorkspaceQueries:
             db.execute(
                 "INSERT INTO workspaces (team_id, team_name, enterprise_id, installed_at) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (team_id) DO UPDATE SET "
-                "team_name = COALESCE(excluded.team_name, team_name), uninstalled_at = NULL",
+                "team_name = COALESCE(excluded.team_name, workspaces.team_name), "
+                "uninstalled_at = NULL",
                 (team_id, team_name, enterprise_id, iso(self.clock.now())),
             )
 

@@ -7,7 +7,8 @@ import os
 import pytest
 from cryptography.fernet import Fernet
 
-from tests.fakes.process import ServeProcess
+from tests.fakes.databases import TestDatabase, fresh_database
+from tests.fakes.process import ServeCluster, ServeProcess
 from tests.fakes.slack import FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode
 
@@ -51,25 +52,56 @@ def socket_mode(fake_slack):
 
 
 @pytest.fixture
-def serve_env(fake_slack, tmp_path) -> dict[str, str]:
+def backend(request) -> str:
+    """The database backend: "sqlite", unless the test runs on both (`both_backends` from
+    tests.fakes.databases parametrises this fixture)."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def database(backend, tmp_path) -> TestDatabase:
+    """The test's own fresh database on its backend (a PostgreSQL one is dropped after)."""
+    with fresh_database(backend, tmp_path) as fresh:
+        yield fresh
+
+
+@pytest.fixture
+def database_target(database) -> str:
+    """What open_store takes: a SQLite path, or a postgresql:// URL."""
+    return database.target
+
+
+@pytest.fixture
+def database_env(database) -> dict[str, str]:
+    """The variable that points a `ledgerlink serve` subprocess at the test's database."""
+    return database.env
+
+
+@pytest.fixture
+def serve_env(fake_slack, database_env) -> dict[str, str]:
     return {
         "SLACK_BOT_TOKEN": fake_slack.bot_token,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": fake_slack.api_url,
-        "LEDGERLINK_DB": str(tmp_path / "ledgerlink.db"),
+        **database_env,
         "LEDGERLINK_SECRET_KEY": Fernet.generate_key().decode(),
         "LEDGERLINK_PUBLIC_URL": "http://127.0.0.1:9",
     }
 
 
 @pytest.fixture
-def serve(serve_env, tmp_path):
-    """Start `ledgerlink serve` (env from `serve_env`) and stop it after the test."""
-    started: list[ServeProcess] = []
+def serve(serve_env, backend, tmp_path):
+    """Start `ledgerlink serve` (env from `serve_env`) and stop it after the test. On
+    PostgreSQL it is two processes behind a round-robin balancer, sharing the database: every
+    end-to-end test on that backend proves that any process answers any request."""
+    started: list[ServeProcess | ServeCluster] = []
 
-    def start(**overrides) -> ServeProcess:
+    def start(**overrides) -> ServeProcess | ServeCluster:
         env = {k: v for k, v in {**serve_env, **overrides}.items() if v is not None}
-        process = ServeProcess(env, tmp_path).start()
+        if backend == "postgresql":
+            process = ServeCluster(env, tmp_path).start()
+        else:
+            process = ServeProcess(env, tmp_path).start()
         started.append(process)
         return process
 

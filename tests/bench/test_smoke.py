@@ -15,7 +15,7 @@ from bench.report import RESULTS
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-SECTIONS = {"matching", "slack", "sync", "outbox"}
+SECTIONS = {"matching", "slack", "sync", "outbox", "scale"}
 ROWS = (
     "lookup median, 1,000 suppliers",
     "lookup p99, 1,000 suppliers",
@@ -29,6 +29,9 @@ ROWS = (
     "API requests, incremental sync with nothing changed",
     "12 items, one channel: time until every item is visible",
     "12 items, 4 channels: items lost (never visible)",
+    "connections synced exactly once (database), 20 workspaces",
+    "expiry reminders sent exactly once, 20 workspaces",
+    "slash-command acknowledgement p99 under that load, 20 workspaces",
 )
 
 
@@ -65,6 +68,7 @@ def test_smoke_run_prints_the_table_and_writes_results_where_told(tmp_path):
         "## 2. Slack",
         "## 3. Sync",
         "## 4. Slack's pacing",
+        "## 5. Scale",
     ):
         assert heading in written
     assert "| python |" in written and "| rapidfuzz |" in written

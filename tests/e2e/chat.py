@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 
@@ -10,6 +9,7 @@ import httpx
 
 from tests.conftest import ADMIN
 from tests.e2e.conftest import follow_login
+from tests.fakes.databases import database_for
 from tests.fakes.slack_requests import interactive, slash_command
 
 
@@ -81,8 +81,8 @@ def connect(chat, provider: str = "xero") -> httpx.Response:
 
 
 def db_rows(serve_env, sql: str) -> list[tuple]:
-    with sqlite3.connect(serve_env["LEDGERLINK_DB"]) as conn:
-        return conn.execute(sql).fetchall()
+    """Run SQL (committed) on the database serve_env points at, SQLite or PostgreSQL."""
+    return database_for(serve_env).rows(sql)
 
 
 def api_token(serve_env, team_id: str) -> str:

@@ -5,8 +5,23 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.fakes.databases import BACKENDS
 from tests.fakes.loopback import LoopbackServer
 from tests.providers import fake_quickbooks, fake_xero
+
+
+def pytest_generate_tests(metafunc):
+    """Every end-to-end test runs on both backends: SQLite with one `serve` process, and
+    PostgreSQL with two behind a balancer (tests/conftest.py's `serve`). Tests already marked
+    `both_backends` keep their mark."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        if "backend" in (names.split(",") if isinstance(names, str) else names):
+            return
+    metafunc.parametrize("backend", BACKENDS, indirect=True)
+
 
 # The public URL the app believes it has; tests play the reverse proxy that maps it to the
 # real server (the fakes' registered redirect URIs use this host).

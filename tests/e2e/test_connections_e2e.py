@@ -3,14 +3,13 @@ with the fake Slack server and loopback fake Xero / QuickBooks servers."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 
 from tests.conftest import ADMIN, STAFF
 from tests.e2e.chat import Chat, button, click_of, connect, db_rows
 from tests.e2e.conftest import follow_login
+from tests.fakes.databases import both_backends, database_for
 from tests.fakes.slack_requests import event_callback, slash_command, view_submission
 
 pytestmark = pytest.mark.e2e
@@ -43,9 +42,8 @@ def test_xero_happy_path(server, fake_slack, xero, serve_env):
     assert "The connection expires on " in announcement["text"]
     status = chat.command("status", user=STAFF)
     assert tenant in status["text"] and "days left" in status["text"]
-    db = Path(serve_env["LEDGERLINK_DB"])
-    raw = db.read_bytes() + Path(f"{db}-wal").read_bytes()
-    assert all(token.encode() not in raw for token in xero.issued_tokens)
+    raw = database_for(serve_env).stored_bytes()
+    assert xero.issued_tokens and all(token.encode() not in raw for token in xero.issued_tokens)
 
 
 def test_quickbooks_happy_path(server, fake_slack, quickbooks):
@@ -96,6 +94,7 @@ def test_several_xero_organisations_ask_first(server, fake_slack, xero, serve_en
     assert db_rows(serve_env, "SELECT count(*) FROM connections") == [(1,)]
 
 
+@both_backends
 def test_state_replay_and_unknown_state_are_refused(server, fake_slack, xero, serve_env):
     """A callback whose state was already used, or never issued, gets 400 and stores nothing."""
     chat = Chat(server, fake_slack)
@@ -181,6 +180,7 @@ def test_another_workspaces_connection_cannot_be_touched(server, fake_slack, xer
     assert db_rows(serve_env, "SELECT status FROM connections") == [("active",)]
 
 
+@both_backends
 def test_reconnect_keeps_settings_and_resets_expiry(server, fake_slack, xero, serve_env):
     """Reconnecting to the same organisation renews the same connection and keeps settings."""
     chat = Chat(server, fake_slack)
@@ -193,8 +193,9 @@ def test_reconnect_keeps_settings_and_resets_expiry(server, fake_slack, xero, se
     reply = chat.command("reconnect")
     page = follow_login(server, button(reply, "connection_open_provider_login")["url"])
     assert "Connected to Xero" in page.text
+    # expires_at: text on SQLite, a timestamp on PostgreSQL; str() reads both.
     rows = db_rows(serve_env, "SELECT id, status, expires_at FROM connections")
-    assert len(rows) == 1 and rows[0][1] == "active" and rows[0][2] > "2027"
+    assert len(rows) == 1 and rows[0][1] == "active" and str(rows[0][2]) > "2027"
     assert db_rows(serve_env, "SELECT warn_new_supplier FROM workspaces") == [(0,)]
     assert fake_slack.wait_for(
         lambda f: any("Reconnected to Xero" in r.args.get("text", "") for r in f.responses)
@@ -230,6 +231,7 @@ def test_reconnect_to_another_organisation_asks_first(server, fake_slack, xero, 
     assert rows[-1] == ("tenant-new", "active") and rows[0][1] == "disconnected"
 
 
+@both_backends
 def test_disconnect_revokes_and_keeps_history(server, fake_slack, xero, serve_env):
     """Disconnect (confirmed) revokes at Xero, marks the row disconnected and keeps it."""
     chat = Chat(server, fake_slack)

@@ -13,6 +13,8 @@ import pytest
 from handlers.grammar import SUBCOMMANDS
 from store import open_store
 from tests.conftest import ADMIN, SIGNING_SECRET, STAFF
+from tests.fakes.databases import both_backends
+from tests.fakes.process import ServeCluster
 from tests.fakes.slack_requests import event_callback, slash_command
 
 pytestmark = pytest.mark.e2e
@@ -71,6 +73,7 @@ def test_non_admin_cannot_add_admins(serve, fake_slack):
     assert "UOTHER1" not in listing["text"]
 
 
+@both_backends
 def test_admin_can_add_then_list_admins(serve, fake_slack):
     """A Slack workspace admin adds an admin, who then shows up in the list."""
     server = serve()
@@ -155,12 +158,16 @@ def test_app_home_shows_status(serve, fake_slack):
     assert "Not connected" in str(call.args["view"])
 
 
-def test_sigterm_finishes_in_flight_request_and_exits_zero(serve, fake_slack, serve_env):
+@both_backends
+def test_sigterm_finishes_in_flight_request_and_exits_zero(
+    serve, fake_slack, serve_env, database_target
+):
     """SIGTERM while an items API request is still being handled (Slack is slow to take its
     message): the server stops accepting, the request completes with its 201, and the
-    process exits 0."""
-    server = serve()
-    store = open_store(serve_env["LEDGERLINK_DB"], secret_key=serve_env["LEDGERLINK_SECRET_KEY"])
+    process exits 0. (On PostgreSQL, one of the two processes: the other keeps serving.)"""
+    started = serve()
+    server = started.members[0] if isinstance(started, ServeCluster) else started
+    store = open_store(database_target, secret_key=serve_env["LEDGERLINK_SECRET_KEY"])
     try:
         _, token = store.create_api_token(fake_slack.team_id, "sigterm")
     finally:
@@ -235,3 +242,18 @@ def test_no_secrets_in_logs(serve, fake_slack, serve_env):
         serve_env["LEDGERLINK_SECRET_KEY"],
     ):
         assert secret not in log
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_on_postgresql_two_processes_share_slacks_requests(serve, fake_slack):
+    """On PostgreSQL `serve` is two processes behind a round-robin balancer: consecutive slash
+    commands reach both processes, and each command is answered."""
+    server = serve()
+    assert isinstance(server, ServeCluster)
+    for n in range(4):
+        assert command(server, fake_slack, "status", key=f"r{n}").status_code == 200
+    for n in range(4):
+        assert "Not connected" in fake_slack.wait_for_response(f"r{n}").args["text"]
+    assert server.balancer.served == [2, 2]
+    for member in server.members:
+        assert "POST /slack/events 200" in member.log()

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
-import time
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
 from tests.conftest import ADMIN
+from tests.fakes.databases import both_backends, database_for
+from tests.fakes.process import wait_until
 from tests.fakes.slack_requests import event_callback, slash_command
 
 pytestmark = pytest.mark.e2e
@@ -72,9 +71,8 @@ def ask_status(server, fake_slack, key: str) -> None:
 
 
 def database_bytes(env) -> bytes:
-    """The database file, its write-ahead log and shared memory, byte for byte."""
-    db = Path(env["LEDGERLINK_DB"])
-    return b"".join(f.read_bytes() for f in db.parent.glob(db.name + "*") if f.suffix != ".key")
+    """Everything the database holds (on SQLite, its files byte for byte)."""
+    return database_for(env).stored_bytes()
 
 
 def test_install_then_slash_command_uses_the_installed_token(serve, install_env, fake_slack):
@@ -98,25 +96,25 @@ def test_install_then_slash_command_uses_the_installed_token(serve, install_env,
     assert "slack-client-secret-42a7" not in log and fake_slack.bot_token not in log
 
 
+@both_backends
 def test_uninstalling_deletes_the_installed_tokens(serve, install_env, fake_slack):
     """Slack's app_uninstalled event deletes the workspace's installation rows."""
     server = serve(**install_env)
     install(server, fake_slack)
-    db = sqlite3.connect(install_env["LEDGERLINK_DB"])
-    try:
-        assert db.execute("SELECT count(*) FROM slack_bots").fetchone() == (1,)
-        event = event_callback({"type": "app_uninstalled"}, team_id=fake_slack.team_id)
-        response = server.post_signed(event, content_type="application/json")
-        assert response.status_code == 200
-        deadline = time.monotonic() + 10
-        while db.execute("SELECT count(*) FROM slack_installations").fetchone() != (0,):
-            assert time.monotonic() < deadline, "the installation was not deleted"
-            time.sleep(0.05)
-        assert db.execute("SELECT count(*) FROM slack_bots").fetchone() == (0,)
-    finally:
-        db.close()
+    db = database_for(install_env)
+    assert db.value("SELECT count(*) FROM slack_bots") == 1
+    event = event_callback({"type": "app_uninstalled"}, team_id=fake_slack.team_id)
+    response = server.post_signed(event, content_type="application/json")
+    assert response.status_code == 200
+    wait_until(
+        lambda: db.value("SELECT count(*) FROM slack_installations") == 0,
+        "the installation's deletion",
+        10,
+    )
+    assert db.value("SELECT count(*) FROM slack_bots") == 0
 
 
+@both_backends
 def test_install_with_a_forged_state_is_refused(serve, install_env, fake_slack):
     """An OAuth redirect with a state the server never issued stores nothing."""
     server = serve(**install_env)

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import Block
 from tests.conftest import ADMIN, STAFF
 from tests.e2e.chat import Chat, api_token, button, click_of, connect, db_rows
 from tests.e2e.conftest import follow_login
+from tests.fakes.databases import both_backends
 from tests.fakes.process import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -94,6 +95,7 @@ def invoices_for(xero, contact_name: str) -> list[dict]:
     ]
 
 
+@both_backends
 def test_unknown_supplier_prompt_then_create(workspace, fake_slack, xero):
     """API submit → prompt with candidates → Create → Xero gets the contact and the bill."""
     chat, token = workspace
@@ -151,6 +153,7 @@ def test_use_existing_learns_a_rule(workspace, fake_slack, xero):
     assert len([c for c in xero.contacts if c["Name"].startswith("Costa")]) == 1
 
 
+@both_backends
 def test_two_concurrent_clicks_make_one_supplier_and_one_bill(workspace, fake_slack, xero):
     """The first answer wins; the second is told who answered, and nothing doubles."""
     chat, token = workspace
@@ -299,6 +302,7 @@ def test_validation_error_then_retry(workspace, fake_slack, xero):
     assert item_status(chat, token, item["id"], "published")["bill_id"]
 
 
+@both_backends
 def test_expired_connection_holds_then_publishes_after_reconnect(
     workspace, fake_slack, xero, serve_env
 ):
@@ -446,6 +450,7 @@ def test_supplier_search_options_are_scoped_and_bounded(workspace, fake_slack):
     assert suggest("T0002", "cost").json()["options"] == []
 
 
+@both_backends
 def test_unanswered_prompt_is_reminded_once(workspace, fake_slack, serve_env):
     """A prompt nobody answered for 24 hours is reminded once, in the thread and by DM."""
     chat, token = workspace

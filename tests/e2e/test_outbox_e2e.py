@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +18,7 @@ from tests.conftest import STAFF
 from tests.e2e.chat import button, click_of, db_rows
 from tests.e2e.test_items_e2e import post_item, wait_until
 from tests.e2e.test_items_e2e import workspace as connected  # noqa: F401 (the items tests' fixture)
+from tests.fakes.databases import both_backends, database_for
 
 pytestmark = pytest.mark.e2e
 
@@ -56,9 +56,10 @@ def grouped(fake) -> set[int]:
 
 
 def history_of(chat, item_id: int) -> list[str]:
-    with sqlite3.connect(chat.server.env["LEDGERLINK_DB"]) as conn:
-        rows = conn.execute("SELECT detail FROM item_events WHERE item_id = ?", (item_id,))
-        return [detail or "" for (detail,) in rows]
+    rows = database_for(chat.server.env).rows(
+        "SELECT detail FROM item_events WHERE item_id = ?", (item_id,)
+    )
+    return [detail or "" for (detail,) in rows]
 
 
 def visible(fake) -> set[int]:
@@ -160,6 +161,7 @@ def test_a_429_with_retry_after_5_is_waited_out(connected, fake_slack):  # noqa:
     assert any("Slack asked to wait 5 s" in (d or "") for d in history)
 
 
+@both_backends
 def test_sigkill_with_messages_queued_loses_none_and_sends_none_twice(
     connected,  # noqa: F811
     fake_slack,
@@ -189,6 +191,7 @@ def test_sigkill_with_messages_queued_loses_none_and_sends_none_twice(
     )
 
 
+@both_backends
 def test_two_processes_share_one_outbox_without_duplicates(
     connected,  # noqa: F811
     fake_slack,

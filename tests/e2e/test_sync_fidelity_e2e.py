@@ -14,6 +14,7 @@ from handlers import ids
 from tests.conftest import ADMIN
 from tests.e2e.chat import Chat, api_token, connect, db_rows
 from tests.e2e.test_items_e2e import get_item, item_status, post_item, wait_until
+from tests.fakes.databases import both_backends
 from tests.fakes.slack_requests import view_submission
 from tests.providers.fake_quickbooks import fault
 
@@ -287,6 +288,7 @@ def test_a_failed_first_sync_tells_the_admins_once_and_keeps_the_item(
 # -- requests per list ----------------------------------------------------------------------
 
 
+@both_backends
 def test_xero_reads_each_list_once_per_sync(xero_workspace, xero, fake_slack):
     """A first sync and a no-change refresh each make exactly one request per Xero list:
     /Contacts once for suppliers and customers, /Accounts once for the chart and payment

@@ -38,7 +38,7 @@ def send_head(handler: BaseHTTPRequestHandler, response: httpx.Response, length:
     """Send response's status line and headers, with Content-Length = length (the body as read,
     so hop-by-hop and encoding headers of the fake's response are dropped)."""
     handler.send_response(response.status_code)
-    for name, value in response.headers.items():
+    for name, value in response.headers.multi_items():  # repeated ones (Set-Cookie) stay apart
         if name.lower() not in (
             "content-length",
             "transfer-encoding",

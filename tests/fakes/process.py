@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.fakes.balancer import Balancer
 from tests.fakes.slack_requests import signed_headers
 
 LISTENING = re.compile(r"ledgerlink listening on (http://\S+)")
@@ -68,6 +69,46 @@ class ServeProcess:
 
     def stop(self, timeout: float = 15.0) -> int | None:
         return terminate(self.process, timeout)
+
+
+class ServeCluster:
+    """Several `ledgerlink serve` processes on one (PostgreSQL) database behind a round-robin
+    balancer (tests.fakes.balancer): a deployment beyond one machine, on loopback. It has
+    ServeProcess's interface: `url` is the balancer's, so every request a test sends goes to
+    the next process in turn; `log()` is every process's log; `process` is the first one (a
+    signal goes to one process, as on one host)."""
+
+    post_signed = ServeProcess.post_signed
+
+    def __init__(self, env: dict[str, str], workdir: Path, *, count: int = 2):
+        self.env = env
+        self.members = []
+        for n in range(1, count + 1):
+            (workdir / f"serve-{n}").mkdir(exist_ok=True)
+            self.members.append(ServeProcess(env, workdir / f"serve-{n}"))
+        self.balancer: Balancer | None = None
+        self.url: str | None = None
+
+    def start(self) -> ServeCluster:
+        for member in self.members:
+            member.start()
+        self.balancer = Balancer([member.url for member in self.members]).start()
+        self.url = self.balancer.url
+        return self
+
+    @property
+    def process(self) -> subprocess.Popen | None:
+        return self.members[0].process
+
+    def log(self) -> str:
+        return "".join(member.log() for member in self.members)
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        if self.balancer is not None:
+            self.balancer.stop()
+            self.balancer = None
+        codes = [member.stop(timeout) for member in self.members]
+        return codes[0]
 
 
 def terminate(process: subprocess.Popen | None, timeout: float) -> int | None:

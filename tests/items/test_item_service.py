@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 from bot.clock import FixedClock
 from bot.config import Config
 from bot.item_input import parse_item
-from bot.items import ItemService
+from bot.items import ItemService, SupplierDirectory
 from handlers.render import render
 from handlers.settings import default_account_problem
 from providers.base import Record, ValidationFailed
@@ -186,3 +186,19 @@ def test_a_cleaned_supplier_name_keeps_the_submitted_text_in_the_history(service
     assert item.supplier_name == "Caf Nero Ltd"
     details = [event["detail"] for event in service.store.item_events(item.id)]
     assert "supplier as submitted: 'Caf\\x80 Nero\\x07 Ltd'" in details
+
+
+def test_a_supplier_created_by_another_process_is_found_without_a_sync(service):
+    """Two processes share the database: a supplier one of them creates (stored directly, not
+    by a sync) is offered by the other's next lookup, and exactly once."""
+    store = service.store
+    connection = make_connection(store)
+    store.upsert_record(connection.id, Record("supplier", "s-1", "Costa Coffee", None, True))
+    here, there = SupplierDirectory(store), SupplierDirectory(store)
+    assert [c.name for c in here.index(connection.id).candidates("Pret A Manger Ltd")] == []
+    created = Record("supplier", "s-2", "Pret A Manger", None, True)
+    store.upsert_record(connection.id, created)
+    there.add(connection.id, created)
+    found = here.index(connection.id).candidates("Pret A Manger Ltd")
+    assert [c.supplier_id for c in found].count("s-2") == 1
+    assert len(here.index(connection.id)) == 2

@@ -19,6 +19,7 @@ from cryptography.fernet import Fernet
 from bot.clock import FixedClock
 from providers.base import Record
 from store import open_store
+from tests.fakes.databases import BACKENDS
 from tests.fakes.rendezvous import FileBarrier, meet_around
 from tests.items.publish_worker import BillCountingProvider, item_service, publishing
 from tests.sync.conftest import make_connection
@@ -32,9 +33,15 @@ def secret_key():
     return Fernet.generate_key().decode()
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """Every race here runs on both backends: one SQLite file, or PostgreSQL as N hosts."""
+    return request.param
+
+
 @pytest.fixture
-def store(tmp_path, secret_key):
-    s = open_store(str(tmp_path / "l.db"), secret_key=secret_key, clock=FixedClock(NOW))
+def store(database_target, secret_key):
+    s = open_store(database_target, secret_key=secret_key, clock=FixedClock(NOW))
     yield s
     s.close()
 
@@ -110,14 +117,16 @@ def test_two_threads_publishing_one_item_send_one_bill(store):
     assert statuses(store, item.id) == ["received", "ready", "publishing", "published"]
 
 
-def test_two_processes_publishing_one_item_send_one_bill(store, tmp_path, secret_key):
-    """The same race between two OS processes on one database file: one bill in all."""
+def test_two_processes_publishing_one_item_send_one_bill(
+    store, database_target, secret_key, tmp_path
+):
+    """The same race between two OS processes on one database: one bill in all."""
     item = ready_item(store)
     command = [
         sys.executable,
         "-m",
         "tests.items.publish_worker",
-        str(tmp_path / "l.db"),
+        database_target,
         secret_key,
     ]
     workers = [

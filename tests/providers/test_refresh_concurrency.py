@@ -20,6 +20,8 @@ from urllib.parse import parse_qs
 import pytest
 
 from providers.base import TokenSet
+from store import open_store
+from tests.fakes.databases import both_backends
 from tests.fakes.loopback import Served
 from tests.providers.conftest import token_set
 from tests.providers.refresh_worker import CountingTokenStore
@@ -154,14 +156,18 @@ class LoopbackXero(Served):
         return Handler
 
 
-def test_two_processes_refresh_once(sqlite_store, store_key, tmp_path):
-    """Two OS processes sharing the SQLite store, both holding a lapsed access token and both
-    asking for a refresh, make one token call between them and both read with the newest access
-    token."""
+@both_backends
+def test_two_processes_refresh_once(database_target, clock, store_key, tmp_path):
+    """Two OS processes sharing the store (an SQLite file, or PostgreSQL as two hosts would),
+    both holding a lapsed access token and both asking for a refresh, make one token call
+    between them and both read with the newest access token."""
+    shared = open_store(database_target, secret_key=store_key, clock=clock)
+    shared.ensure_workspace("T1", team_name="Test team")
     expired = datetime.now(UTC) - timedelta(minutes=1)
     connection_id = store_connection(
-        sqlite_store, token_set("stale-access", "first-refresh", expires_at=expired)
+        shared, token_set("stale-access", "first-refresh", expires_at=expired)
     )
+    shared.close()
     go = tmp_path / "go"
     with LoopbackXero("first-refresh") as server:
         workers = [
@@ -169,7 +175,7 @@ def test_two_processes_refresh_once(sqlite_store, store_key, tmp_path):
                 [
                     sys.executable,
                     str(WORKER),
-                    sqlite_store.database.path,
+                    database_target,
                     store_key,
                     str(connection_id),
                     server.url,
@@ -201,7 +207,11 @@ def test_two_processes_refresh_once(sqlite_store, store_key, tmp_path):
         assert worker.returncode == 0, err
         assert out.split() == ["1", "needed-refresh"]
     assert server.token_calls == 1
-    stored = sqlite_store.connection_tokens(connection_id)
+    shared = open_store(database_target, secret_key=store_key, clock=clock)
+    try:
+        stored = shared.connection_tokens(connection_id)
+    finally:
+        shared.close()
     assert (stored.access_token, stored.refresh_token) == (
         "loopback-access-1",
         "loopback-refresh-1",

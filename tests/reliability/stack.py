@@ -3,13 +3,13 @@
 `Stack` starts the fake Slack, fake Xero and fake QuickBooks (each behind a `FaultyLoopback`
 that can misbehave on command) and `ledgerlink serve` in a subprocess, and drives it like
 Slack workspaces and API clients would: slash commands and clicks from any team, items over
-the HTTP API, `ledgerlink tick --now`, SIGKILL and restart, and reads of the database file.
+the HTTP API, `ledgerlink tick --now`, SIGKILL and restart, and reads of its database (a
+SQLite file, or a PostgreSQL database of its own).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -21,6 +21,7 @@ from cryptography.fernet import Fernet
 
 from tests.conftest import ADMIN, SIGNING_SECRET, STAFF
 from tests.e2e.conftest import PUBLIC_URL, ProviderLogin, follow_login
+from tests.fakes.databases import TestDatabase
 from tests.fakes.process import ServeProcess, wait_until
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import interactive, signed_headers, slash_command
@@ -65,8 +66,10 @@ def guarded(stack) -> dict:
 
 
 class Stack:
-    def __init__(self, workdir: Path, **env):
+    def __init__(self, workdir: Path, *, database: TestDatabase | None = None, **env):
+        """database: where serve keeps its data (default: a SQLite file in workdir)."""
         self.workdir = workdir
+        self.database = database or TestDatabase("sqlite", str(workdir / "ledgerlink.db"))
         self.slack = FakeSlack().start()
         self.slack.add_user(ADMIN, admin=True, name="Alex Admin")
         self.slack.add_user(STAFF, name="Sam Staff")
@@ -90,7 +93,7 @@ class Stack:
             "SLACK_BOT_TOKEN": self.slack.bot_token,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": self.slack.api_url,
-            "LEDGERLINK_DB": str(workdir / "ledgerlink.db"),
+            **self.database.env,
             "LEDGERLINK_SECRET_KEY": Fernet.generate_key().decode(),
             "LEDGERLINK_PUBLIC_URL": PUBLIC_URL,
             "XERO_CLIENT_ID": fake_xero.CLIENT_ID,
@@ -163,22 +166,14 @@ class Stack:
 
     @property
     def db_path(self) -> str:
+        """The SQLite file (SQLite stacks only)."""
         return self.env["LEDGERLINK_DB"]
 
     def rows(self, sql: str, params: tuple = ()) -> list[tuple]:
-        conn = sqlite3.connect(self.db_path, timeout=15)
-        try:
-            return conn.execute(sql, params).fetchall()
-        finally:
-            conn.close()
+        return self.database.rows(sql, params)
 
     def write(self, sql: str, params: tuple = ()) -> None:
-        conn = sqlite3.connect(self.db_path, timeout=15)
-        try:
-            with conn:
-                conn.execute(sql, params)
-        finally:
-            conn.close()
+        self.database.write(sql, params)
 
     # -- Slack ------------------------------------------------------------------------------
 

@@ -8,30 +8,38 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 
-from tests.reliability.stack import Stack, wait_until
+from store.database import WRITE_LOCK_KEY
+from tests.fakes.databases import BACKENDS
+from tests.reliability.conftest import started_stack
+from tests.reliability.stack import wait_until
 
 pytestmark = pytest.mark.e2e
 
 INVOICES, ACCOUNTS = "/api.xro/2.0/Invoices", "/api.xro/2.0/Accounts"
 
 
+# These tests run on both backends (one more, on PostgreSQL only, leaves the killed process dead).
+on_both_backends = pytest.mark.parametrize("crash_stack", BACKENDS, indirect=True, scope="module")
+
+
 @pytest.fixture(scope="module")
-def crash_stack(tmp_path_factory):
+def crash_stack(request, tmp_path_factory):
     """A stack of its own: these tests kill and restart its server."""
-    running = Stack(tmp_path_factory.mktemp("crash")).start()
-    try:
+    backend = getattr(request, "param", "sqlite")
+    with started_stack(backend, tmp_path_factory.mktemp(f"crash-{backend}")) as running:
         running.connect("xero")
         yield running
-    finally:
-        running.stop()
 
 
 def assert_consistent(stack) -> None:
-    """The database file is intact and every item's history ends in its status."""
-    assert stack.rows("PRAGMA integrity_check") == [("ok",)]
-    assert stack.rows("PRAGMA foreign_key_check") == []
+    """The database is intact and every item's history ends in its status."""
+    if stack.database.backend == "sqlite":
+        # PostgreSQL enforces foreign keys and survives a killed client by design.
+        assert stack.rows("PRAGMA integrity_check") == [("ok",)]
+        assert stack.rows("PRAGMA foreign_key_check") == []
     mismatched = stack.rows(
         "SELECT i.id, i.status, e.status FROM items i JOIN item_events e ON e.id = "
         "(SELECT max(id) FROM item_events WHERE item_id = i.id) WHERE e.status != i.status"
@@ -43,23 +51,31 @@ def suppliers(stack) -> set[str]:
     return {name for (name,) in stack.rows("SELECT name FROM list_records WHERE kind='supplier'")}
 
 
-def test_killed_mid_sync_then_the_sync_resumes(crash_stack):
-    """SIGKILL while a refresh is between lists: the live lists are untouched, and after the
-    restart (once the dead run's lease lapses) the scheduler runs the sync again by itself."""
-    stack = crash_stack
-    before = suppliers(stack)
-    stack.xero.add_contacts(1, Name="After The Crash Supplies")
+def kill_mid_sync(stack, new_supplier: str) -> int:
+    """Xero gets a new supplier; a refresh starts, and the server is SIGKILLed while the sync
+    is between lists (its run still 'running'), then the dead run's lease lapses (2 minutes
+    after its last heartbeat: that time is played). The dead run's id."""
+    stack.xero.add_contacts(1, Name=new_supplier)
     gate = stack.xero_net.pause(ACCOUNTS)
     stack.command("refresh", wait=False)
     assert gate.hit.wait(15), "the sync never reached the accounts"
     stack.kill()
     gate.release.set()
-    assert_consistent(stack)
-    assert suppliers(stack) == before
     [(run_id, result)] = stack.rows("SELECT id, result FROM sync_runs ORDER BY id DESC LIMIT 1")
     assert result == "running"
-    # The dead process's lease lapses 2 minutes after its last heartbeat; play that time.
     stack.write("UPDATE leases SET until = '2000-01-01T00:00:00.000000+00:00'")
+    return run_id
+
+
+@on_both_backends
+def test_killed_mid_sync_then_the_sync_resumes(crash_stack):
+    """SIGKILL while a refresh is between lists: the live lists are untouched, and after the
+    restart (once the dead run's lease lapses) the scheduler runs the sync again by itself."""
+    stack = crash_stack
+    before = suppliers(stack)
+    run_id = kill_mid_sync(stack, "After The Crash Supplies")
+    assert_consistent(stack)
+    assert suppliers(stack) == before
     stack.start()
     wait_until(lambda: "After The Crash Supplies" in suppliers(stack), "the resumed sync", 20)
     assert stack.rows("SELECT result, error FROM sync_runs WHERE id = ?", (run_id,)) == [
@@ -69,6 +85,30 @@ def test_killed_mid_sync_then_the_sync_resumes(crash_stack):
     assert_consistent(stack)
 
 
+@pytest.mark.parametrize("crash_stack", ["postgresql"], indirect=True, scope="module")
+def test_killed_mid_sync_another_process_finishes_it_once(crash_stack):
+    """Beyond one machine: SIGKILL one process mid-sync and leave it dead; once its lease
+    lapses, another process on the same database (a `ledgerlink tick`) runs the sync, which
+    merges once: the new supplier is stored once, the dead run is closed as interrupted, and
+    exactly one run succeeds."""
+    stack = crash_stack
+    dead_run = kill_mid_sync(stack, "Finished Elsewhere Supplies")
+    stack.tick(datetime.now(UTC))
+    assert stack.rows(
+        "SELECT count(*) FROM list_records WHERE kind = 'supplier' AND name = ?",
+        ("Finished Elsewhere Supplies",),
+    ) == [(1,)]
+    assert stack.rows(
+        "SELECT id, result FROM sync_runs WHERE id >= ? ORDER BY id", (dead_run,)
+    ) == [
+        (dead_run, "failed"),
+        (dead_run + 1, "ok"),
+    ]
+    assert_consistent(stack)
+    stack.start()  # (the module's stack runs on for the next test)
+
+
+@on_both_backends
 def test_killed_between_sending_the_bill_and_recording_it(crash_stack):
     """SIGKILL after Xero recorded the bill but before ledgerlink heard back: after a restart
     the item-retry job recovers the item left 'publishing' and publishes it with the stored
@@ -95,15 +135,22 @@ def test_killed_between_sending_the_bill_and_recording_it(crash_stack):
     assert_consistent(stack)
 
 
+@on_both_backends
 def test_requests_wait_while_another_writer_holds_the_database(crash_stack):
-    """Another connection holds a write transaction (BEGIN IMMEDIATE) for 1.5 s: API
+    """Another connection holds the write lock for 1.5 s (SQLite: a BEGIN IMMEDIATE
+    transaction; PostgreSQL: a transaction holding ledgerlink's advisory write lock): API
     submissions and a slash command's reply, all sent meanwhile, wait for it and then
     succeed, while Slack still gets its acknowledgement and the health check (a read) its
     answer during the lock."""
     stack = crash_stack
     token = stack.api_token()
-    blocker = sqlite3.connect(stack.db_path, isolation_level=None, timeout=5)
-    blocker.execute("BEGIN IMMEDIATE")
+    if stack.database.backend == "sqlite":
+        blocker = sqlite3.connect(stack.db_path, isolation_level=None, timeout=5)
+        blocker.execute("BEGIN IMMEDIATE")
+    else:
+        blocker = psycopg.connect(stack.database.target, autocommit=True)
+        blocker.execute("BEGIN")
+        blocker.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
     held_from = time.monotonic()
     sent: list[str] = []
     answers: list[tuple[str, int, float]] = []  # (what, HTTP status, when)

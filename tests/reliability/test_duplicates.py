@@ -12,9 +12,11 @@ import pytest
 
 from handlers import ids
 from tests.conftest import ADMIN, STAFF
+from tests.reliability.conftest import on_both_backends
 from tests.reliability.stack import blocks_of, element, wait_until
 
-pytestmark = pytest.mark.e2e
+# Exactly-once under redelivery and concurrency is what a second backend could break.
+pytestmark = [pytest.mark.e2e, on_both_backends]
 
 
 def deliver(stack, event: dict, team: str, event_id: str, *, retry: int | None = None):

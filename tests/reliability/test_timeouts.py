@@ -23,7 +23,7 @@ from bot.sync import SyncService
 from handlers.render import render
 from providers.http import Timing
 from providers.xero import XeroProvider
-from store import open_store
+from store import Grant, open_store
 from tests.providers import fake_xero
 from tests.providers.conftest import NOW, token_set
 from tests.providers.fake_xero import FakeXero
@@ -102,12 +102,14 @@ def world(tmp_path):
     connection = store.create_connection(
         team_id="T1",
         provider="xero",
-        tenant_id=fake.tenant_id,
-        tenant_name="Demo",
-        tokens=token_set(access, refresh, expires_at=NOW + timedelta(minutes=30)),
-        connected_by="UADMIN",
-        channel_id="C1",
-        lifetime_days=365,
+        grant=Grant(
+            tenant_id=fake.tenant_id,
+            tenant_name="Demo",
+            tokens=token_set(access, refresh, expires_at=NOW + timedelta(minutes=30)),
+            connected_by="UADMIN",
+            channel_id="C1",
+            lifetime_days=365,
+        ),
     )
     common = {
         "config": config,

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from bot.app import create_app
 from bot.clock import FixedClock
 from bot.config import Config
-from store import open_store
+from store import Grant, open_store
 from tests.conftest import ADMIN, SIGNING_SECRET, started_slack
 from tests.sync.fakes import NOW, FakeProvider, tokens
 
@@ -92,12 +92,14 @@ def make_connection(
     return store.create_connection(
         team_id=team_id,
         provider=provider,
-        tenant_id=f"tenant-{team_id}",
-        tenant_name=tenant_name,
-        tokens=token_set or tokens(),
-        connected_by=ADMIN,
-        channel_id="C0001",
-        lifetime_days=lifetime_days,
+        grant=Grant(
+            tenant_id=f"tenant-{team_id}",
+            tenant_name=tenant_name,
+            tokens=token_set or tokens(),
+            connected_by=ADMIN,
+            channel_id="C0001",
+            lifetime_days=lifetime_days,
+        ),
     )
 
 

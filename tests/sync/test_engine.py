@@ -17,6 +17,7 @@ from providers.base import (
     Record,
 )
 from store.leases import LeaseLost
+from store.lists import CREATE_STAGING
 from tests.conftest import ADMIN, STAFF
 
 
@@ -108,6 +109,8 @@ def test_failure_midway_keeps_old_lists_and_cursor(deps, provider, connection):
     after = {kind: deps.store.active_records(connection.id, kind) for kind in LIST_KINDS}
     assert after == before
     assert {kind: deps.store.list_cursor(connection.id, kind) for kind in LIST_KINDS} == cursors
+    # The failed run's staged pages are gone (the TEMP table is made again, empty, if dropped).
+    deps.store.database.execute(CREATE_STAGING)
     assert deps.store.database.row("SELECT COUNT(*) AS n FROM list_staging")["n"] == 0
     # The next run picks up every change from the old cursors.
     retry = deps.sync.run(connection.id)

@@ -9,7 +9,10 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ADMIN
+from tests.fakes.databases import BACKENDS
 from tests.fakes.rendezvous import FileBarrier
 from tests.sync.conftest import make_connection
 
@@ -17,7 +20,19 @@ CONNECTIONS = 12
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def tick_env(fake_slack, db_path, secret_key) -> dict[str, str]:
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """Ticks racing on one SQLite file, and on PostgreSQL as processes on several hosts."""
+    return request.param
+
+
+@pytest.fixture
+def db_path(database_target) -> str:
+    """The database the store and every tick share (a path, or a postgresql:// URL)."""
+    return database_target
+
+
+def tick_env(fake_slack, database_env, secret_key) -> dict[str, str]:
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "SYSTEMROOT")
     env = {key: os.environ[key] for key in keep if key in os.environ}
     return {
@@ -25,7 +40,7 @@ def tick_env(fake_slack, db_path, secret_key) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
         "SLACK_BOT_TOKEN": fake_slack.bot_token,
         "SLACK_API_URL": fake_slack.api_url,
-        "LEDGERLINK_DB": db_path,
+        **database_env,
         "LEDGERLINK_SECRET_KEY": secret_key,
     }
 
@@ -51,7 +66,7 @@ def channel_posts(fake_slack) -> list[str]:
 
 
 def test_ticks_in_parallel_processes_send_each_reminder_once(
-    store, fake_slack, db_path, secret_key, tmp_path
+    store, fake_slack, database_env, secret_key, tmp_path
 ):
     """Three `tick` processes that all check and all claim every reminder at the same moment
     (a barrier before and after each claim) post each reminder exactly once."""
@@ -60,7 +75,7 @@ def test_ticks_in_parallel_processes_send_each_reminder_once(
         for n in range(1, CONNECTIONS + 1)
     ]
     store.database.execute("UPDATE connections SET channel_id = 'C' || id")
-    env = tick_env(fake_slack, db_path, secret_key)
+    env = tick_env(fake_slack, database_env, secret_key)
     moment = connections[0].expires_at - timedelta(days=7)
     barrier = tmp_path / "barrier"
 
@@ -85,12 +100,12 @@ def test_ticks_in_parallel_processes_send_each_reminder_once(
     assert len(channel_posts(fake_slack)) == 2 * CONNECTIONS
 
 
-def test_tick_runs_due_jobs_and_exits_zero(store, fake_slack, db_path, secret_key):
+def test_tick_runs_due_jobs_and_exits_zero(store, fake_slack, database_env, secret_key):
     """`ledgerlink tick --now` at expiry marks the connection expired, tells admins, exits 0."""
     connection = make_connection(store, team_id=fake_slack.team_id)
 
     code, out, err = finish(
-        start_tick(tick_env(fake_slack, db_path, secret_key), connection.expires_at)
+        start_tick(tick_env(fake_slack, database_env, secret_key), connection.expires_at)
     )
 
     assert code == 0, err

@@ -3,8 +3,6 @@ signed Slack requests in and the fake Slack's response_url out."""
 
 from __future__ import annotations
 
-import sqlite3
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,23 +10,26 @@ import pytest
 from tests.conftest import STAFF
 from tests.e2e.chat import Chat, connect
 from tests.e2e.conftest import provider_env, quickbooks, xero  # noqa: F401 (fixtures)
+from tests.fakes.databases import both_backends, database_for
+from tests.fakes.process import wait_until
 from tests.providers.fake_xero import ms_date
 
 pytestmark = pytest.mark.e2e
 
 
-def wait_for_first_sync(db_path: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with sqlite3.connect(db_path) as db:
-            synced = db.execute("SELECT count(*) FROM sync_runs WHERE result = 'ok'").fetchone()
-            held = db.execute("SELECT count(*) FROM leases WHERE name LIKE 'sync:%'").fetchone()
-            if synced[0] and not held[0]:
-                return
-        time.sleep(0.05)
-    raise AssertionError("the first sync did not finish")
+def wait_for_first_sync(env: dict[str, str], timeout: float = 15.0) -> None:
+    db = database_for(env)
+    wait_until(
+        lambda: (
+            db.value("SELECT count(*) FROM sync_runs WHERE result = 'ok'")
+            and not db.value("SELECT count(*) FROM leases WHERE name LIKE 'sync:%'")
+        ),
+        "the first sync",
+        timeout,
+    )
 
 
+@both_backends
 def test_refresh_reports_what_changed_at_xero(
     serve,
     serve_env,
@@ -40,7 +41,7 @@ def test_refresh_reports_what_changed_at_xero(
     server = serve(**provider_env)
     chat = Chat(server, fake_slack)
     connect(chat)
-    wait_for_first_sync(serve_env["LEDGERLINK_DB"])
+    wait_for_first_sync(serve_env)
     later = ms_date(datetime.now(UTC) + timedelta(minutes=1))
     xero.add_contacts(1, Name="Fresh Produce Co", UpdatedDateUTC=later)
     xero.add_contacts(1, Name="Oat Milk Ltd", UpdatedDateUTC=later)

@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from store import SecretKeyError, open_store
 from store.installations import EncryptedInstallationStore
-from store.migrations import MIGRATIONS
+from store.legacy_migrations import MIGRATIONS
 
 CLIENT_ID = "111.222"
 BOT_TOKEN = "xoxb-bot-token-5f1d2e"
@@ -64,7 +64,7 @@ def key() -> str:
 def open_installations(db_path: Path, key: str):
     store = open_store(str(db_path), secret_key=key)
     return store, EncryptedInstallationStore(
-        database=str(db_path), client_id=CLIENT_ID, cipher=store.cipher
+        database=store.database, client_id=CLIENT_ID, cipher=store.cipher
     )
 
 

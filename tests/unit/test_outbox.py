@@ -21,6 +21,7 @@ from bot.pacing import CHANNEL, Pacer
 from handlers import outbox_messages
 from handlers.render import render
 from store import open_store
+from tests.fakes.databases import BACKENDS
 from tests.sync.fakes import NOW
 
 TEAM = "T1"
@@ -103,9 +104,15 @@ def ticks():
     return Ticks()
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """The outbox's tests that use the store run on both backends."""
+    return request.param
+
+
 @pytest.fixture
-def store(tmp_path, clock):
-    s = open_store(str(tmp_path / "l.db"), secret_key=Fernet.generate_key().decode(), clock=clock)
+def store(database_target, clock):
+    s = open_store(database_target, secret_key=Fernet.generate_key().decode(), clock=clock)
     yield s
     s.close()
 

@@ -10,16 +10,24 @@ from cryptography.fernet import Fernet
 
 from bot.clock import FixedClock
 from providers.base import TokenSet
-from store import SecretKeyError, open_store
+from store import Grant, SecretKeyError, migrations, open_store
 from store.secrets import key_file_for
+from tests.fakes.databases import BACKENDS
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """Every test of the store's behaviour runs on both backends; the SQLite file's own
+    properties (WAL, the key file beside it) on SQLite only."""
+    return request.param
+
+
 @pytest.fixture
-def store(tmp_path):
+def store(database_target):
     s = open_store(
-        str(tmp_path / "l.db"), secret_key=Fernet.generate_key().decode(), clock=FixedClock(NOW)
+        database_target, secret_key=Fernet.generate_key().decode(), clock=FixedClock(NOW)
     )
     yield s
     s.close()
@@ -36,36 +44,40 @@ def connect(store, access="access-AAAA-1", refresh="refresh-RRRR-1"):
     return store.create_connection(
         team_id="T1",
         provider="xero",
-        tenant_id="t",
-        tenant_name="Org",
-        tokens=tokens(access, refresh),
-        connected_by="U1",
-        channel_id="C1",
-        lifetime_days=365,
+        grant=Grant(
+            tenant_id="t",
+            tenant_name="Org",
+            tokens=tokens(access, refresh),
+            connected_by="U1",
+            channel_id="C1",
+            lifetime_days=365,
+        ),
     )
 
 
-def test_database_uses_wal_and_migrations_are_recorded(store):
-    """The file is in WAL mode and every migration is applied once, in order."""
-    assert store.database.row("PRAGMA journal_mode")["journal_mode"] == "wal"
-    applied = store.database.rows("SELECT name FROM _sqlite_migrations ORDER BY rowid")
-    assert [row["name"] for row in applied][:2] == ["m001_foundation", "m002_connections"]
+def test_database_uses_wal_and_migrations_are_recorded(store, backend):
+    """The database is at the newest schema revision (and an SQLite file is in WAL mode)."""
+    if backend == "sqlite":
+        assert store.database.row("PRAGMA journal_mode")["journal_mode"] == "wal"
+    assert migrations.current_revision(store.database) == migrations.head_revision()
+    assert migrations.head_revision() != migrations.BASELINE
 
 
-def test_reopening_does_not_reapply_migrations(tmp_path):
+def test_reopening_does_not_reapply_migrations(database_target):
     """Opening an existing database keeps its data and applies nothing twice."""
     key = Fernet.generate_key().decode()
-    first = open_store(str(tmp_path / "l.db"), secret_key=key)
+    first = open_store(database_target, secret_key=key)
     first.ensure_workspace("T1", team_name="Acme")
-    count = len(first.database.rows("SELECT * FROM _sqlite_migrations"))
+    versions = first.database.rows("SELECT version_num FROM alembic_version")
     first.close()
-    second = open_store(str(tmp_path / "l.db"), secret_key=key)
+    second = open_store(database_target, secret_key=key)
     assert second.workspace("T1")["team_name"] == "Acme"
-    assert len(second.database.rows("SELECT * FROM _sqlite_migrations")) == count
+    assert second.database.rows("SELECT version_num FROM alembic_version") == versions
     second.close()
 
 
-def test_key_file_is_created_with_mode_0600_and_reused(tmp_path):
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_key_file_is_created_with_mode_0600_and_reused(tmp_path, backend):
     """Without LEDGERLINK_SECRET_KEY a key file appears beside the DB, private to its owner."""
     path = str(tmp_path / "l.db")
     first = open_store(path)
@@ -78,17 +90,25 @@ def test_key_file_is_created_with_mode_0600_and_reused(tmp_path):
     second.close()
 
 
-def test_bad_secret_key_is_a_clear_error(tmp_path):
+def test_bad_secret_key_is_a_clear_error(database_target):
     """A malformed LEDGERLINK_SECRET_KEY is refused with instructions."""
     with pytest.raises(SecretKeyError, match="LEDGERLINK_SECRET_KEY is not a Fernet key"):
-        open_store(str(tmp_path / "l.db"), secret_key="hunter2")
+        open_store(database_target, secret_key="hunter2")
 
 
-def test_tokens_are_never_stored_in_plain_text(store, tmp_path):
-    """The database file's bytes contain no token value."""
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_postgresql_needs_the_secret_key_from_the_environment(database_target):
+    """On PostgreSQL there is no file to keep a key in beside the database: without
+    LEDGERLINK_SECRET_KEY the store refuses to open, saying why."""
+    with pytest.raises(SecretKeyError, match="required with LEDGERLINK_DATABASE_URL"):
+        open_store(database_target)
+
+
+def test_tokens_are_never_stored_in_plain_text(store, database):
+    """Nothing the database holds (an SQLite file's bytes) contains a token value."""
     connect(store, "plain-access-7781", "plain-refresh-9913")
-    store.database.execute("PRAGMA wal_checkpoint(FULL)")
-    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("l.db"))
+    raw = database.stored_bytes()
+    assert b"refresh_token" in raw or b"connections" in raw  # it really read the data
     assert b"plain-access-7781" not in raw and b"plain-refresh-9913" not in raw
 
 
@@ -145,15 +165,15 @@ def test_failed_refresh_releases_the_lock_and_keeps_old_tokens(store):
     assert again.refresh_token == "r3"
 
 
-def test_api_tokens_are_hashed_and_revocable(store, tmp_path):
+def test_api_tokens_are_hashed_and_revocable(store, database):
     """Only a hash is stored; a revoked token no longer authenticates."""
     store.ensure_workspace("T1")
     record, token = store.create_api_token("T1", "ci")
     assert token.startswith("llk_") and record.hint == token[-4:]
     assert store.authenticate_api_token(token).id == record.id
     assert store.authenticate_api_token(token + "x") is None
-    store.database.execute("PRAGMA wal_checkpoint(FULL)")
-    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("l.db"))
+    raw = database.stored_bytes()
+    assert record.hint.encode() in raw  # it really read the data
     assert token.encode() not in raw
     assert store.revoke_api_token(record.id)
     assert store.authenticate_api_token(token) is None
@@ -188,11 +208,11 @@ def test_settings_default_and_roundtrip(store):
         store.save_settings("T9", Settings(bill_status="PAID"))
 
 
-def test_rotated_keys_read_old_tokens_and_write_with_the_new_key(tmp_path):
+def test_rotated_keys_read_old_tokens_and_write_with_the_new_key(database_target):
     """Tokens written under key A are read after rotating to "B,A", are re-encrypted under B
     when written again, and once every key that wrote them is gone the store says plainly
     that it cannot decrypt them."""
-    path = str(tmp_path / "l.db")
+    path = database_target
     key_a, key_b = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     with_a = open_store(path, secret_key=key_a, clock=FixedClock(NOW))
     connection = connect(with_a, "access-under-a", "refresh-under-a")
