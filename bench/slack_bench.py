@@ -26,7 +26,6 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -42,7 +41,7 @@ from tests.conftest import ADMIN, SIGNING_SECRET, STAFF
 from tests.e2e.chat import Chat, connect
 from tests.e2e.conftest import PUBLIC_URL, ProviderLogin
 from tests.fakes.loopback import LoopbackServer
-from tests.fakes.process import ServeProcess
+from tests.fakes.process import ServeProcess, wait_until
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import interactive, signed_headers, slash_command
 from tests.providers import fake_xero
@@ -110,16 +109,6 @@ def fire(url: str, requests: list[tuple[str, bytes, dict]]) -> list[Reply]:
     return [r if r is not None else Reply(float("nan"), 0, b"no answer") for r in replies]
 
 
-def wait_until(predicate: Callable[[], object], what: str, timeout: float) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
 class Workspace:
     """`ledgerlink serve` connected to the fake Xero, with an API token."""
 
@@ -151,7 +140,7 @@ class Workspace:
         self.server = ServeProcess(self.env, workdir).start()
         self.chat = Chat(self.server, self.slack)
         connect(self.chat)
-        wait_until(lambda: self.sync_idle() and self.ok_syncs(), "the first sync", 60)
+        wait_until(lambda: self.sync_idle() and self.ok_syncs(), "the first sync", 60, every=0.1)
         self.token = self._token()
         self.xero.api_delay = plan.api_delay
 
@@ -210,14 +199,18 @@ def refresh_burst(ws: Workspace, n: int, tag: str) -> Burst:
         requests.append(("/slack/events", body.encode(), signed_headers(SIGNING_SECRET, body)))
     replies = fire(ws.server.url, requests)
     started = time.monotonic()
-    wait_until(lambda: ws.ok_syncs() > syncs_before and ws.sync_idle(), "the refresh sync", 120)
+    wait_until(
+        lambda: ws.ok_syncs() > syncs_before and ws.sync_idle(), "the refresh sync", 120, every=0.1
+    )
     sync_seconds = time.monotonic() - started
 
     def posts() -> Counter:
         with ws.slack._lock:
             return Counter(r.method for r in ws.slack.responses if r.method in keys)
 
-    wait_until(lambda: len(posts()) == n and sum(posts().values()) >= n + 1, "the replies", 30)
+    wait_until(
+        lambda: len(posts()) == n and sum(posts().values()) >= n + 1, "the replies", 30, every=0.1
+    )
     time.sleep(1.0)  # anything answered twice would arrive now
     with ws.slack._lock:
         mine = [r for r in ws.slack.responses if r.method in keys]
@@ -325,7 +318,7 @@ def clicks_burst(ws: Workspace, item_ids: list[int], tag: str) -> Burst:
         )
         return rows[0][0] == len(item_ids)
 
-    wait_until(settled, "the clicked items to publish", 300)
+    wait_until(settled, "the clicked items to publish", 300, every=0.1)
     drain = time.monotonic() - started
     time.sleep(1.0)
     prompts = dict(
@@ -361,6 +354,26 @@ def clicks_burst(ws: Workspace, item_ids: list[int], tag: str) -> Burst:
 
 
 # -- figures -----------------------------------------------------------------------------------
+
+
+def exactly_once(
+    label: str,
+    name: str,
+    bursts: list[Burst],
+    n: int,
+    count: int,
+    *,
+    also: bool,
+    versus: str,
+    slack: bool = True,
+) -> list[Figure]:
+    """The latency figures of `count` bursts of `n`, and how many were answered exactly once
+    (met when all were, and `also` holds)."""
+    total = n * count
+    once = sum(b.answered_once for b in bursts)
+    met = once == total and also
+    answered = figure(S, name, [once], target=f"= {total}", met=met, versus=versus)
+    return [*latency_figures(label, bursts, n, slack=slack), answered]
 
 
 def latency_figures(label: str, bursts: list[Burst], n: int, *, slack: bool) -> list[Figure]:
@@ -411,22 +424,16 @@ def _measure(ws: Workspace, plan: Plan) -> tuple[list[Figure], list[str]]:
         for b in range(plan.click_bursts)
     ]
     figures: list[Figure] = []
-    figures += latency_figures(
-        f"{plan.commands} concurrent `/integrations refresh`", refreshes, plan.commands, slack=True
-    )
-    total = plan.commands * plan.bursts
-    once = sum(b.answered_once for b in refreshes)
     outcomes = [b.extra["outcomes"] for b in refreshes]
-    figures.append(
-        figure(
-            S,
-            "refresh commands answered exactly once (response_url)",
-            [once],
-            target=f"= {total}",
-            met=once == total and all(o == 1 for o in outcomes),
-            versus=f"per burst: 1 started the sync and got its outcome once ({outcomes}), "
-            f"{[b.extra['busy'] for b in refreshes]} told it was already running",
-        )
+    figures += exactly_once(
+        f"{plan.commands} concurrent `/integrations refresh`",
+        "refresh commands answered exactly once (response_url)",
+        refreshes,
+        plan.commands,
+        plan.bursts,
+        also=all(o == 1 for o in outcomes),
+        versus=f"per burst: 1 started the sync and got its outcome once ({outcomes}), "
+        f"{[b.extra['busy'] for b in refreshes]} told it was already running",
     )
     figures.append(
         figure(
@@ -436,22 +443,17 @@ def _measure(ws: Workspace, plan: Plan) -> tuple[list[Figure], list[str]]:
             "s",
         )
     )
-    figures += latency_figures(
-        f"{plan.clicks} concurrent Create-supplier clicks", clicks, plan.clicks, slack=True
-    )
     total = plan.clicks * plan.click_bursts
-    once = sum(b.answered_once for b in clicks)
     one_each = sum(b.extra["one_contact_one_bill"] for b in clicks)
-    figures.append(
-        figure(
-            S,
-            "clicks answered exactly once (prompt updated once)",
-            [once],
-            target=f"= {total}",
-            met=once == total and one_each == total,
-            versus=f"published {sum(b.extra['published'] for b in clicks)} of {total}; "
-            f"exactly one Xero contact and one bill: {one_each} of {total}",
-        )
+    figures += exactly_once(
+        f"{plan.clicks} concurrent Create-supplier clicks",
+        "clicks answered exactly once (prompt updated once)",
+        clicks,
+        plan.clicks,
+        plan.click_bursts,
+        also=one_each == total,
+        versus=f"published {sum(b.extra['published'] for b in clicks)} of {total}; "
+        f"exactly one Xero contact and one bill: {one_each} of {total}",
     )
     figures.append(
         figure(
@@ -461,23 +463,18 @@ def _measure(ws: Workspace, plan: Plan) -> tuple[list[Figure], list[str]]:
             "s",
         )
     )
-    figures += latency_figures(
-        f"{plan.items} concurrent `POST /api/items`", item_bursts, plan.items, slack=False
-    )
-    total = plan.items * plan.bursts
-    once = sum(b.answered_once for b in item_bursts)
     statuses = Counter()
     for b in item_bursts:
         statuses.update(b.extra["statuses"])
-    figures.append(
-        figure(
-            S,
-            "items stored exactly once (database)",
-            [once],
-            target=f"= {total}",
-            met=once == total and sum(b.extra["rows"] for b in item_bursts) == total,
-            versus=f"statuses: {dict(statuses)}",
-        )
+    figures += exactly_once(
+        f"{plan.items} concurrent `POST /api/items`",
+        "items stored exactly once (database)",
+        item_bursts,
+        plan.items,
+        plan.bursts,
+        also=sum(b.extra["rows"] for b in item_bursts) == plan.items * plan.bursts,
+        versus=f"statuses: {dict(statuses)}",
+        slack=False,
     )
     notes = [
         f"{plan.bursts} bursts of commands and of items, {plan.click_bursts} of clicks (each "

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.matching import normalize
@@ -207,42 +207,60 @@ def _initials(rng: random.Random) -> str:
     return "".join(letters)
 
 
+def _numbered(rng: random.Random, surname: str, trade: str) -> str:
+    n = rng.choice((rng.randint(1, 12), rng.randint(1, 99), rng.randint(100, 999)))
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10 if n % 100 not in (11, 12, 13) else 0)
+    pattern = rng.choice(NUMBERED)
+    return pattern.format(
+        n=n,
+        suffix=suffix or "th",
+        trade=trade,
+        noun=rng.choice(NOUNS),
+        place=rng.choice(PLACES),
+        adjective=rng.choice(ADJECTIVES),
+    )
+
+
+def _foreign(rng: random.Random, surname: str, trade: str) -> tuple[str, tuple[str, ...]]:
+    """A foreign name, with the legal forms it must take."""
+    pattern, forms = rng.choice(FOREIGN)
+    return pattern.format(surname=surname), forms
+
+
+# The shapes of a name without its legal form, each with the upper bound of its share of
+# 100 (the shares are the bound minus the one before): f(rng, surname, trade) -> the name,
+# or (the name, the legal forms it must take).
+SHAPES: list[tuple[int, Callable[[random.Random, str, str], str | tuple]]] = [
+    (22, lambda rng, surname, trade: f"{surname} {trade}"),
+    (
+        30,
+        lambda rng, surname, trade: (
+            f"{surname} & {rng.choice(SURNAMES)}{rng.choice(('', ' ' + trade))}"
+        ),
+    ),
+    (
+        35,
+        lambda rng, surname, trade: (
+            f"{surname} {rng.choice(('& Sons', 'Brothers', 'Bros', '& Daughters'))}"
+        ),
+    ),
+    (50, lambda rng, surname, trade: f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} {trade}"),
+    (60, lambda rng, surname, trade: f"{rng.choice(PLACES)} {trade}"),
+    (68, lambda rng, surname, trade: f"{_initials(rng)} {trade}"),
+    (78, lambda rng, surname, trade: f"{_coined(rng)} {rng.choice(BRAND_WORDS)}"),
+    (86, _numbered),
+    (92, _foreign),
+    (96, lambda rng, surname, trade: f"The {rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} {trade}"),
+    (100, lambda rng, surname, trade: f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}"),
+]
+
+
 def _core(rng: random.Random) -> tuple[str, tuple[str, ...] | None]:
     """A name without its legal form, and the legal forms it must take (None: any common one)."""
     surname, trade = rng.choice(SURNAMES), rng.choice(TRADES)
     shape = rng.randrange(100)
-    if shape < 22:
-        return f"{surname} {trade}", None
-    if shape < 30:
-        return f"{surname} & {rng.choice(SURNAMES)}{rng.choice(('', ' ' + trade))}", None
-    if shape < 35:
-        return f"{surname} {rng.choice(('& Sons', 'Brothers', 'Bros', '& Daughters'))}", None
-    if shape < 50:
-        return f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} {trade}", None
-    if shape < 60:
-        return f"{rng.choice(PLACES)} {trade}", None
-    if shape < 68:
-        return f"{_initials(rng)} {trade}", None
-    if shape < 78:
-        return f"{_coined(rng)} {rng.choice(BRAND_WORDS)}", None
-    if shape < 86:
-        n = rng.choice((rng.randint(1, 12), rng.randint(1, 99), rng.randint(100, 999)))
-        suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10 if n % 100 not in (11, 12, 13) else 0)
-        pattern = rng.choice(NUMBERED)
-        return pattern.format(
-            n=n,
-            suffix=suffix or "th",
-            trade=trade,
-            noun=rng.choice(NOUNS),
-            place=rng.choice(PLACES),
-            adjective=rng.choice(ADJECTIVES),
-        ), None
-    if shape < 92:
-        pattern, forms = rng.choice(FOREIGN)
-        return pattern.format(surname=surname), forms
-    if shape < 96:
-        return f"The {rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} {trade}", None
-    return f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}", None
+    made = next(make for bound, make in SHAPES if shape < bound)(rng, surname, trade)
+    return made if isinstance(made, tuple) else (made, None)
 
 
 def _name(rng: random.Random) -> str:

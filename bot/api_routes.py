@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import json
 
+import flask
 from flask import jsonify
 
-from bot.http import Request, Route
 from bot.item_input import parse_item
 from handlers.payloads import parse_id
 
 
-def _authenticate(store, request: Request):
-    header = request.headers.get("authorization", "")
+def _authenticate(store):
+    header = flask.request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
@@ -55,13 +55,16 @@ def item_json(item, store) -> dict:
     }
 
 
-def item_routes(store, items) -> list[Route]:
-    def create(request: Request):
-        token = _authenticate(store, request)
+def items_blueprint(store, items) -> flask.Blueprint:
+    api = flask.Blueprint("items", __name__)
+
+    @api.post("/api/items")
+    def create():
+        token = _authenticate(store)
         if token is None:
             return _unauthorized()
         try:
-            data = json.loads(request.body() or b"null")
+            data = json.loads(flask.request.get_data() or b"null")
         except (ValueError, UnicodeDecodeError):
             return jsonify(errors={"body": "not valid JSON"}), 400
         parsed, errors = parse_item(data)
@@ -83,17 +86,15 @@ def item_routes(store, items) -> list[Route]:
         )
         return jsonify(id=item.id, status=item.status), 201 if created else 200
 
-    def show(request: Request):
-        token = _authenticate(store, request)
+    @api.get("/api/items/<item_id>")
+    def show(item_id: str):
+        token = _authenticate(store)
         if token is None:
             return _unauthorized()
-        item_id = parse_id(request.params["id"])
-        item = None if item_id is None else store.team_item(token.team_id, item_id)
+        number = parse_id(item_id)
+        item = None if number is None else store.team_item(token.team_id, number)
         if item is None:
             return jsonify(error="no such item"), 404
         return jsonify(item_json(item, store))
 
-    return [
-        Route("POST", "/api/items", handler=create),
-        Route("GET", "/api/items/{id}", handler=show),
-    ]
+    return api

@@ -45,9 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="127.0.0.1",
         help="address to listen on (default 127.0.0.1; 0.0.0.0 for all interfaces)",
     )
-    serve.add_argument(
-        "--port", type=int, default=3000, help="port (default 3000; 0 picks a free one)"
-    )
+    _port_option(serve, "port")
     serve.add_argument(
         "--socket-mode",
         action="store_true",
@@ -75,15 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", help="the offline playground: a local chat page and a sandbox ledger"
     )
-    demo.add_argument(
-        "--port", type=int, default=3000, help="port on 127.0.0.1 (default 3000; 0 picks one)"
-    )
+    _port_option(demo, "port on 127.0.0.1")
     demo.add_argument(
         "--db",
         default="./ledgerlink-demo.db",
         help="demo database (default ./ledgerlink-demo.db; the sandbox's data goes beside it)",
     )
     return parser
+
+
+def _port_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--port", type=int, default=3000, help=f"{what} (default 3000; 0 picks a free one)"
+    )
 
 
 def main(argv: list[str] | None = None, environ=None) -> int:

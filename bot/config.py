@@ -8,7 +8,7 @@ the variable and what is wrong, so the CLI can print it on one line and exit 2.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -186,55 +186,30 @@ class _Env:
         return value
 
     def url(self, name: str, default: str) -> str:
-        value = self.text(name)
-        if value is None:
-            return default
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(name, f"not an http(s) URL: {value!r}")
-        return value
+        return self._read(name, default, _url)
 
     def positive_int(self, name: str, default: int) -> int:
-        value = self.text(name)
-        if value is None:
-            return default
-        try:
-            number = int(value)
-        except ValueError:
-            raise ConfigError(name, f"not a whole number: {value!r}") from None
-        if number <= 0:
-            raise ConfigError(name, f"must be greater than 0, got {number}")
-        return number
+        return self._read(name, default, _positive_int)
 
     def day_list(self, name: str, default: tuple[int, ...]) -> tuple[int, ...]:
-        value = self.text(name)
-        if value is None:
-            return default
-        days = []
-        for part in value.split(","):
-            part = part.strip()
-            if not part.isdigit() or int(part) <= 0:
-                raise ConfigError(name, f"expected whole days like 30,7,1; got {value!r}")
-            days.append(int(part))
-        return tuple(sorted(set(days), reverse=True))
+        return self._read(name, default, _day_list)
 
     def user_ids(self, name: str) -> tuple[str, ...]:
-        value = self.text(name)
-        if value is None:
-            return ()
-        ids = [part.strip() for part in value.split(",") if part.strip()]
-        for user_id in ids:
-            if not user_id.isalnum() or user_id[0] not in "UW":
-                raise ConfigError(name, f"not a Slack user ID (like U012AB3CD): {user_id!r}")
-        return tuple(ids)
+        return self._read(name, (), _user_ids)
 
     def choice(self, name: str, choices: Mapping[str, object], default: str) -> str:
+        def known(name: str, value: str) -> str:
+            if value not in choices:
+                raise ConfigError(name, f"expected one of {', '.join(choices)}; got {value!r}")
+            return value
+
+        return self._read(name, default, known)
+
+    def _read(self, name: str, default, parse: Callable[[str, str], object]):
+        """`default` when the variable is unset or blank, else `parse(name, value)`, which
+        raises ConfigError naming the variable when the value is malformed."""
         value = self.text(name)
-        if value is None:
-            return default
-        if value not in choices:
-            raise ConfigError(name, f"expected one of {', '.join(choices)}; got {value!r}")
-        return value
+        return default if value is None else parse(name, value)
 
     def credentials(self, id_name: str, secret_name: str) -> ProviderCredentials | None:
         client_id, secret = self.text(id_name), self.text(secret_name)
@@ -244,6 +219,41 @@ class _Env:
             missing = secret_name if client_id else id_name
             raise ConfigError(missing, f"set both {id_name} and {secret_name}, or neither")
         return None
+
+
+def _url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(name, f"not an http(s) URL: {value!r}")
+    return value
+
+
+def _positive_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(name, f"not a whole number: {value!r}") from None
+    if number <= 0:
+        raise ConfigError(name, f"must be greater than 0, got {number}")
+    return number
+
+
+def _day_list(name: str, value: str) -> tuple[int, ...]:
+    days = []
+    for part in value.split(","):
+        part = part.strip()
+        if not part.isdigit() or int(part) <= 0:
+            raise ConfigError(name, f"expected whole days like 30,7,1; got {value!r}")
+        days.append(int(part))
+    return tuple(sorted(set(days), reverse=True))
+
+
+def _user_ids(name: str, value: str) -> tuple[str, ...]:
+    ids = [part.strip() for part in value.split(",") if part.strip()]
+    for user_id in ids:
+        if not user_id.isalnum() or user_id[0] not in "UW":
+            raise ConfigError(name, f"not a Slack user ID (like U012AB3CD): {user_id!r}")
+    return tuple(ids)
 
 
 def _with_slash(url: str) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from authlib.common.security import generate_token
 
 from bot import outcomes as o
+from bot.service import Service
 from bot.sync_types import SyncStarted
 from bot.wording import provider_name
 from providers.base import ProviderError, Tenant
@@ -23,6 +24,9 @@ log = logging.getLogger("ledgerlink.connections")
 
 class AlreadyDisconnected(LookupError):
     """The connection was disconnected by someone else a moment before."""
+
+
+FAILED = "Connection failed"
 
 
 @dataclass(frozen=True)
@@ -39,22 +43,15 @@ class CallbackResult:
     @classmethod
     def failed(cls, message: str, team_id: str, status: int) -> CallbackResult:
         """A login that came back but could not be used."""
-        return cls(False, "Connection failed", message, team_id, status=status)
+        return cls(False, FAILED, message, team_id, status=status)
 
 
-class ConnectionService:
-    def __init__(
-        self, *, config, store, providers, clock, notifier, clients, sync, events, executor
-    ):
-        self.config = config
-        self.store = store
-        self.providers = providers
-        self.clock = clock
-        self.notifier = notifier
+class ConnectionService(Service):
+    def __init__(self, *, clients, sync, events, **parts):
+        super().__init__(**parts)
         self.clients = clients
         self.sync = sync
         self.events = events
-        self.executor = executor
 
     # -- starting a login ----------------------------------------------------------------
 
@@ -100,19 +97,14 @@ class ConnectionService:
             )
         if params.get("error"):
             if params["error"] == "access_denied":
-                self._tell(state, self.notifier.render(o.LoginCancelled(provider)))
-                return CallbackResult(
-                    False,
+                return self._told(
+                    state,
+                    o.LoginCancelled(provider),
                     "Connection cancelled",
                     f"You cancelled the connection to {name}; nothing was changed.",
-                    state.team_id,
                 )
-            reason = params.get("error_description") or params["error"]
-            self._tell(
-                state,
-                self.notifier.render(o.LoginFailed(provider, f"{name} said: {reason[:200]}.")),
-            )
-            return CallbackResult.failed(f"{name} said: {reason[:200]}", state.team_id, 400)
+            said = f"{name} said: {(params.get('error_description') or params['error'])[:200]}"
+            return self._told(state, o.LoginFailed(provider, f"{said}."), FAILED, said, status=400)
         if not params.get("code"):
             return CallbackResult.failed(
                 "The login came back without an authorization code.", state.team_id, 400
@@ -125,27 +117,25 @@ class ConnectionService:
             log.warning(
                 "code exchange with %s failed for team %s: %s", provider, state.team_id, error
             )
-            self._tell(state, self.notifier.render(o.LoginFailed(provider, f"{error}.")))
-            return CallbackResult.failed(
-                f"{name} did not accept the login: {error}", state.team_id, 502
-            )
+            refused = f"{name} did not accept the login: {error}"
+            failed = o.LoginFailed(provider, f"{error}.")
+            return self._told(state, failed, FAILED, refused, status=502)
         if not grant.tenants:
-            self._tell(state, self.notifier.render(o.NoTenants(provider)))
-            return CallbackResult(
-                False,
+            return self._told(
+                state,
+                o.NoTenants(provider),
                 "No organisation shared",
                 f"{name} didn't give access to any organisation.",
-                state.team_id,
             )
         if len(grant.tenants) > 1:
             pending = self.store.create_pending_grant(state, grant.tokens, grant.tenants)
-            self._tell(state, self.notifier.render(o.ChooseTenant(pending, provider)))
-            return CallbackResult(
-                True,
+            return self._told(
+                state,
+                o.ChooseTenant(pending, provider),
                 "Choose the organisation in Slack",
                 "You gave access to several organisations. Go back to Slack "
                 "and choose the one to connect.",
-                state.team_id,
+                ok=True,
             )
         return self._apply(state, grant.tokens, grant.tenants[0], grant.tenants)
 
@@ -208,8 +198,16 @@ class ConnectionService:
         """Store the connection. A reconnect to the same organisation renews the connection
         (keeping its lists, rules and settings); a switch of provider or organisation
         disconnects the old connection, kept as history, and starts a new one."""
-        lifetime = self.config.connection_lifetime_days
         current = self.store.current_connection(flow.team_id)
+        # What the connection is, whether it is renewed or new.
+        details = dict(
+            tenant_id=tenant.id,
+            tenant_name=tenant.name,
+            tokens=tokens,
+            connected_by=flow.user_id,
+            channel_id=flow.channel_id,
+            lifetime_days=self.config.connection_lifetime_days,
+        )
         renew = (
             flow.purpose == "reconnect"
             and current is not None
@@ -218,15 +216,7 @@ class ConnectionService:
             and current.tenant_id == tenant.id
         )
         if renew:
-            connection = self.store.renew_connection(
-                current.id,
-                tenant_id=tenant.id,
-                tenant_name=tenant.name,
-                tokens=tokens,
-                connected_by=flow.user_id,
-                channel_id=flow.channel_id,
-                lifetime_days=lifetime,
-            )
+            connection = self.store.renew_connection(current.id, **details)
         else:
             replaceable = current is not None and (
                 flow.purpose == "switch"
@@ -250,14 +240,7 @@ class ConnectionService:
                         current, actor=flow.user_id, reason=f"replaced ({flow.purpose})"
                     )
             connection = self.store.create_connection(
-                team_id=flow.team_id,
-                provider=flow.provider,
-                tenant_id=tenant.id,
-                tenant_name=tenant.name,
-                tokens=tokens,
-                connected_by=flow.user_id,
-                channel_id=flow.channel_id,
-                lifetime_days=lifetime,
+                team_id=flow.team_id, provider=flow.provider, **details
             )
         self.store.audit(
             flow.team_id,
@@ -325,6 +308,13 @@ class ConnectionService:
         return problem
 
     # -- telling Slack ---------------------------------------------------------------------
+
+    def _told(
+        self, state, outcome, title: str, message: str, *, ok: bool = False, status: int = 200
+    ) -> CallbackResult:
+        """Tell the admin in Slack what happened (`outcome`), then answer the browser."""
+        self._tell(state, self.notifier.render(outcome))
+        return CallbackResult(ok, title, message, state.team_id, status=status)
 
     def _tell(self, grant_or_state, message: dict) -> None:
         """A private message to the admin who started the login."""

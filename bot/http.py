@@ -1,20 +1,17 @@
 """The WSGI application behind `ledgerlink serve`: Flask, with Bolt's Flask adapter for Slack.
 
-Each route is declared as a `Route` (a method, a `/path/{name}` pattern and a view) and
-registered on a Flask app, which matches paths, parses requests and answers 404 and 405.
+`HttpApp` serves Flask blueprints on one Flask app made by `flask_app`, which matches paths,
+parses requests and answers 404 and 405 (OPTIONS included: no automatic OPTIONS answers).
 A body over MAX_BODY_BYTES is refused with 413 before it is read (by its Content-Length, and
-by Flask's MAX_CONTENT_LENGTH for a chunked one); ledgerlink's own answers carry
-SECURITY_HEADERS.
+by Flask's MAX_CONTENT_LENGTH for a chunked one); every answer carries SECURITY_HEADERS (a
+view's own header of the same name stands) but those of views marked `bare` (Bolt's).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 
 import flask
@@ -38,6 +35,7 @@ SECURITY_HEADERS = [
         "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
     ),
 ]
+TEXT = "text/plain; charset=utf-8"
 ERROR_TEXT = {
     404: "Not found\n",
     405: "Method not allowed\n",
@@ -45,88 +43,34 @@ ERROR_TEXT = {
 }
 
 
-class Request(flask.Request):
-    """Flask's request, with the short names the views use."""
-
-    @property
-    def params(self) -> dict[str, str]:
-        """The path's `{name}` segments."""
-        return self.view_args or {}
-
-    @property
-    def query(self) -> dict[str, str]:
-        """The query string: the first value of each name, blank values left out."""
-        return {name: value for name, value in self.args.items() if value}
-
-    def body(self) -> bytes:
-        """The raw body; over MAX_BODY_BYTES Flask stops reading and answers 413."""
-        return self.get_data(cache=True)
-
-    def json(self):  # a method, unlike Flask's property: the views call request.json()
-        return json.loads(self.body())
+def bare(view):
+    """Mark a view whose answers go out as it makes them, without SECURITY_HEADERS (Bolt's
+    install page shows an image, and its events answers are Slack's business)."""
+    view.bare = True
+    return view
 
 
-@dataclass
-class Response:
-    """A view's answer as plain data (status, body, type, extra headers), turned into Flask's
-    response when sent: the playground's views answer with it and read it back (a recorded
-    reply); ledgerlink's own views answer the way Flask views do."""
-
-    status: int = 200
-    body: bytes = b""
-    content_type: str = "text/plain; charset=utf-8"
-    headers: list[tuple[str, str]] = field(default_factory=list)
-
-    @classmethod
-    def json(cls, data, status: int = 200) -> Response:
-        return cls(status, json.dumps(data).encode(), "application/json")
-
-    @classmethod
-    def text(cls, text: str, status: int = 200) -> Response:
-        return cls(status, text.encode())
-
-    @classmethod
-    def html(cls, html: str, status: int = 200) -> Response:
-        return cls(status, html.encode(), "text/html; charset=utf-8")
-
-    def to_flask(self) -> flask.Response:
-        return flask.Response(
-            self.body, self.status, headers=self.headers, content_type=self.content_type
-        )
-
-
-# A view: the request in, a `Response` or anything Flask makes a response of out.
-Handler = Callable[[Request], object]
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    pattern: str  # a path with {name} segments
-    handler: Handler | None = None
-    wsgi: Callable | None = None  # a WSGI app that answers the whole exchange itself
-    secure: bool = True  # add SECURITY_HEADERS (not to Bolt's install page: it shows an image)
-
-    @property
-    def rule(self) -> str:
-        return re.sub(r"\{(\w+)\}", r"<\1>", self.pattern)
+def query() -> dict[str, str]:
+    """The request's query string: the first value of each name, blank values left out."""
+    return {name: value for name, value in flask.request.args.items() if value}
 
 
 class HttpApp:
-    """A Flask app serving `routes`; assigning `routes` again serves the new list (the
-    playground starts serving before the app its later routes need exists)."""
+    """A Flask app serving `blueprints`; assigning `blueprints` again serves the new list on a
+    new Flask app (the playground starts serving before the app its later routes need exists,
+    and Flask takes no routes once it has answered)."""
 
-    def __init__(self, routes: Iterable[Route]):
-        self.routes = list(routes)
+    def __init__(self, blueprints: Iterable[flask.Blueprint]):
+        self.blueprints = list(blueprints)
 
     @property
-    def routes(self) -> list[Route]:
-        return self._routes
+    def blueprints(self) -> list[flask.Blueprint]:
+        return self._blueprints
 
-    @routes.setter
-    def routes(self, routes: Iterable[Route]) -> None:
-        self._routes = list(routes)
-        self.flask = _flask_app(self._routes)
+    @blueprints.setter
+    def blueprints(self, blueprints: Iterable[flask.Blueprint]) -> None:
+        self._blueprints = list(blueprints)
+        self.flask = flask_app(self._blueprints)
 
     def __call__(self, environ, start_response):
         started = time.monotonic()
@@ -149,11 +93,13 @@ class HttpApp:
             )
 
 
-def _flask_app(routes: list[Route]) -> flask.Flask:
+def flask_app(blueprints: Iterable[flask.Blueprint]) -> flask.Flask:
+    """ledgerlink's Flask app with `blueprints` registered: the body limit, plain-text errors,
+    the security headers and no automatic OPTIONS answers."""
     # Named for the log: an unexpected error is logged (scrubbed) under ledgerlink's logger.
     app = flask.Flask("ledgerlink.http", root_path=str(Path(__file__).parent), static_folder=None)
-    app.request_class = Request
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False  # OPTIONS is 405 like any other method
     app.url_map.merge_slashes = False  # "//healthz" is not found, not redirected
 
     @app.before_request
@@ -164,36 +110,19 @@ def _flask_app(routes: list[Route]) -> flask.Flask:
     @app.errorhandler(HTTPException)
     def plain_error(error: HTTPException):
         text = ERROR_TEXT.get(error.code, f"{error.name}\n")
-        response = Response.text(text, error.code or 500).to_flask()
+        response = flask.Response(text, error.code or 500, content_type=TEXT)
         if error.code == 405:
             response.headers["Allow"] = ", ".join(error.valid_methods or ())
         return _secured(response)
 
-    for route in routes:
-        app.add_url_rule(
-            route.rule,
-            endpoint=f"{route.method} {route.pattern}",
-            view_func=_view(route),
-            methods=[route.method],
-            provide_automatic_options=False,
-        )
+    @app.after_request
+    def secure(response: flask.Response) -> flask.Response:
+        view = app.view_functions.get(flask.request.endpoint or "")
+        return response if getattr(view, "bare", False) else _secured(response)
+
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
     return app
-
-
-def _view(route: Route):
-    if route.wsgi is not None:
-        app = route.wsgi
-        return lambda **_: app  # Flask runs a WSGI app a view returns and sends its answer
-    handler = route.handler
-
-    def view(**_):
-        answer = handler(flask.request)
-        if isinstance(answer, Response):
-            answer = answer.to_flask()
-        response = flask.current_app.make_response(answer)
-        return _secured(response) if route.secure else response
-
-    return view
 
 
 def _secured(response: flask.Response) -> flask.Response:
@@ -257,35 +186,41 @@ def _unsigned() -> BoltResponse:
     return BoltResponse(status=401, body={"error": "invalid request"})  # as Bolt answers
 
 
-def slack_routes(bolt_app, *, verify_requests: bool) -> list[Route]:
+def slack_blueprint(bolt_app, *, verify_requests: bool) -> flask.Blueprint:
     """Bolt's routes: events (when requests can be verified) and, if enabled, the install flow."""
     adapter = SlackEvents(
         bolt_app,
         signing_secret=bolt_app.deps.config.slack_signing_secret if verify_requests else None,
     )
-    routes = []
+    slack = flask.Blueprint("slack", __name__)
+
+    @bare
+    def handle(**_):
+        return adapter.handle(flask.request)
+
     if verify_requests:
-        routes.append(Route("POST", "/slack/events", handler=adapter.handle, secure=False))
+        slack.add_url_rule("/slack/events", "events", handle, methods=["POST"])
     else:
-        routes.append(
-            Route(
-                "POST",
-                "/slack/events",
-                handler=lambda _: Response.text(
-                    "Slack events arrive over Socket Mode; set SLACK_SIGNING_SECRET to accept them "
-                    "over HTTP too.\n",
-                    404,
-                ),
+
+        @slack.post("/slack/events")
+        def events_over_socket_mode():
+            text = (
+                "Slack events arrive over Socket Mode; set SLACK_SIGNING_SECRET to accept them "
+                "over HTTP too.\n"
             )
-        )
+            return flask.Response(text, 404, content_type=TEXT)
+
     if bolt_app.oauth_flow is not None:
-        for path in ("/slack/install", "/slack/oauth_redirect"):
-            routes.append(Route("GET", path, handler=adapter.handle, secure=False))
-    return routes
+        slack.add_url_rule("/slack/install", "install", handle)
+        slack.add_url_rule("/slack/oauth_redirect", "oauth_redirect", handle)
+    return slack
 
 
-def health_route(store) -> Route:
-    def healthz(_request: Request):
+def health_blueprint(store) -> flask.Blueprint:
+    health = flask.Blueprint("health", __name__)
+
+    @health.get("/healthz")
+    def healthz():
         try:
             ok = store.ping()
         except Exception:  # any database failure means unhealthy; say so, don't crash
@@ -293,4 +228,4 @@ def health_route(store) -> Route:
             ok = False
         return flask.jsonify(ok=ok), 200 if ok else 503
 
-    return Route("GET", "/healthz", handler=healthz)
+    return health

@@ -21,6 +21,7 @@ from bot import outcomes as o
 from bot.item_input import ItemInput
 from bot.matching import Candidate, SupplierIndex, match_key
 from bot.notices import Notices
+from bot.service import Service
 from providers.base import (
     Bill,
     BillLine,
@@ -79,16 +80,11 @@ class SupplierDirectory:
                 )
 
 
-class ItemService:
-    def __init__(self, *, config, store, providers, clock, notifier, executor, directory=None):
-        self.config = config
-        self.store = store
-        self.providers = providers
-        self.clock = clock
-        self.notifier = notifier
-        self.executor = executor
-        self.directory = directory or SupplierDirectory(store)
-        self.notices = Notices(store, notifier)
+class ItemService(Service):
+    def __init__(self, *, directory=None, **parts):
+        super().__init__(**parts)
+        self.directory = directory or SupplierDirectory(self.store)
+        self.notices = Notices(self.store, self.notifier)
 
     # -- submitting --------------------------------------------------------------------------
 
@@ -156,13 +152,8 @@ class ItemService:
         if not skip_duplicate:
             original = self.store.find_duplicate(item)
             if original is not None:
-                held = self.store.move_item(
-                    item.id,
-                    ("received",),
-                    "held",
-                    hold_reason=HOLD_DUPLICATE,
-                    duplicate_of=original.id,
-                    detail=f"duplicate of #{original.id}",
+                held = self._hold(
+                    item, HOLD_DUPLICATE, f"duplicate of #{original.id}", duplicate_of=original.id
                 )
                 self._show(held, self.notifier.render(o.ItemDuplicate(held, original)))
                 return held
@@ -241,13 +232,8 @@ class ItemService:
 
     def _wait_for_first_sync(self, item, connection):
         """Hold the item until the connection's first sync commits (`release_waiting`)."""
-        held = self.store.move_item(
-            item.id,
-            ("received",),
-            "held",
-            hold_reason=HOLD_FIRST_SYNC,
-            connection_id=connection.id,
-            detail="waiting for the first sync",
+        held = self._hold(
+            item, HOLD_FIRST_SYNC, "waiting for the first sync", connection_id=connection.id
         )
         if held is None:
             return self.store.item(item.id)
@@ -279,11 +265,15 @@ class ItemService:
             count += 1
         return count
 
+    def _hold(self, item, reason: str, detail: str, *, from_statuses=("received",), **changes):
+        """Move the item to `held` for `reason` (None when it has moved on meanwhile)."""
+        return self.store.move_item(
+            item.id, from_statuses, "held", hold_reason=reason, detail=detail, **changes
+        )
+
     def _hold_for_connection(self, item, connection, from_statuses):
         reason = HOLD_NO_CONNECTION if connection is None else HOLD_EXPIRED
-        held = self.store.move_item(
-            item.id, from_statuses, "held", hold_reason=reason, detail=reason
-        )
+        held = self._hold(item, reason, reason, from_statuses=from_statuses)
         if held is None:
             return self.store.item(item.id)
         if connection is None:

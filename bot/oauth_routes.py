@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from bot.http import Request, Route
+import flask
+
+from bot.http import query
 from bot.pages import result_page
 
 PROVIDERS = ("xero", "quickbooks", "sandbox")  # sandbox: only `ledgerlink demo` sets it up
 
 
-def provider_callback_route(connections, providers: dict) -> Route:
-    def callback(request: Request):
-        provider = request.params["provider"]
+def provider_callback_blueprint(connections, providers: dict) -> flask.Blueprint:
+    callbacks = flask.Blueprint("oauth", __name__)
+
+    @callbacks.get("/oauth/<provider>/callback")
+    def callback(provider: str):
         if provider not in PROVIDERS:
             return (
                 result_page(
@@ -31,10 +35,10 @@ def provider_callback_route(connections, providers: dict) -> Route:
                 ),
                 400,
             )
-        result = connections.handle_callback(provider, request.query)
+        result = connections.handle_callback(provider, query())
         page = result_page(
             title=result.title, message=result.message, ok=result.ok, team_id=result.team_id
         )
         return page, result.status  # Flask sends a str as text/html
 
-    return Route("GET", "/oauth/{provider}/callback", handler=callback)
+    return callbacks

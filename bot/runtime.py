@@ -10,16 +10,17 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import flask
 import httpx
 from slack_bolt import App
 
-from bot.api_routes import item_routes
+from bot.api_routes import items_blueprint
 from bot.app import create_app
 from bot.clock import Clock, SystemClock
 from bot.config import Config
-from bot.http import HttpApp, health_route, slack_routes
+from bot.http import HttpApp, health_blueprint, slack_blueprint
 from bot.jobs import build_jobs
-from bot.oauth_routes import provider_callback_route
+from bot.oauth_routes import provider_callback_blueprint
 from bot.scheduler import Job
 from bot.services import build_deps
 from providers.base import Provider
@@ -115,16 +116,19 @@ class Runtime:
         sender.start()
         return sender, [job for job in self.jobs if job.name != "outbox"]
 
-    def wsgi(self) -> HttpApp:
+    def blueprints(self) -> list[flask.Blueprint]:
+        """ledgerlink's routes (Slack, provider callbacks, the items API, health), for `wsgi`
+        or for an `HttpApp` that serves more (the playground's)."""
         verify = bool(self.config.slack_signing_secret)
-        return HttpApp(
-            [
-                *slack_routes(self.app, verify_requests=verify),
-                provider_callback_route(self.app.deps.connections, self.providers),
-                *item_routes(self.store, self.app.deps.items),
-                health_route(self.store),
-            ]
-        )
+        return [
+            slack_blueprint(self.app, verify_requests=verify),
+            provider_callback_blueprint(self.app.deps.connections, self.providers),
+            items_blueprint(self.store, self.app.deps.items),
+            health_blueprint(self.store),
+        ]
+
+    def wsgi(self) -> HttpApp:
+        return HttpApp(self.blueprints())
 
     def close(self) -> None:
         self.listener_executor.shutdown(wait=True)

@@ -74,18 +74,17 @@ class SlackClients:
         )
 
     def for_team(self, team_id: str, enterprise_id: str | None = None) -> WebClient:
-        if self._installation_store is None:
-            return self._default
-        bot = self._installation_store.find_bot(enterprise_id=enterprise_id, team_id=team_id)
-        if bot is None:
-            raise NotInstalled(f"ledgerlink is not installed in team {team_id}")
-        return web_client(self._config.slack_api_url, bot.bot_token)
+        return self._client(web_client, self._default, team_id, enterprise_id)
 
     def for_delivery(self, team_id: str, enterprise_id: str | None = None) -> WebClient:
         """The team's client for the outbox (no retries of its own)."""
+        return self._client(delivery_client, self._delivery, team_id, enterprise_id)
+
+    def _client(self, make, single: WebClient, team_id: str, enterprise_id: str | None):
+        """`single` for a one-workspace app, else `make(url, token)` with the team's bot token."""
         if self._installation_store is None:
-            return self._delivery
+            return single
         bot = self._installation_store.find_bot(enterprise_id=enterprise_id, team_id=team_id)
         if bot is None:
             raise NotInstalled(f"ledgerlink is not installed in team {team_id}")
-        return delivery_client(self._config.slack_api_url, bot.bot_token)
+        return make(self._config.slack_api_url, bot.bot_token)

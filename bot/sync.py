@@ -34,6 +34,7 @@ from datetime import timedelta
 from bot import outcomes as o
 from bot import wording
 from bot.notices import FIRST_SYNC_FAILED, SYNC_FAILING, SYNC_RECOVERED, Notices
+from bot.service import Service
 from bot.sync_types import SyncAlreadyRunning, SyncBusy, SyncOutcome, SyncProgress, SyncStarted
 from providers.base import (
     ONE_LIST_PER_KIND,
@@ -152,26 +153,16 @@ def jitter(connection_id: int, interval: timedelta, share: float = 0.05) -> time
     return timedelta(seconds=int.from_bytes(digest[:8], "big") % span)
 
 
-class SyncService:
+class SyncService(Service):
     def __init__(
         self,
         *,
-        config,
-        store,
-        providers,
-        clock,
-        notifier,
-        executor,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        **parts,
     ):
-        self.config = config
-        self.store = store
-        self.providers = providers
-        self.clock = clock
-        self.notifier = notifier
-        self.executor = executor
-        self.notices = Notices(store, notifier)
+        super().__init__(**parts)
+        self.notices = Notices(self.store, self.notifier)
         self._sleep = sleep
         self._monotonic = monotonic
         self._committed: list[Callable[[object], None]] = []

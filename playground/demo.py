@@ -29,12 +29,13 @@ import threading
 import time
 from datetime import timedelta
 
+import flask
 import httpx
 
 from bot import logsetup
 from bot.clock import SystemClock
 from bot.config import Config
-from bot.http import HttpApp, Response, Route
+from bot.http import HttpApp
 from bot.runtime import Runtime
 from bot.scheduler import SchedulerThread
 from playground.ledger import SandboxLedger
@@ -149,12 +150,8 @@ def run(*, port: int = DEFAULT_PORT, db_path: str = DEFAULT_DB, out=None) -> int
     logging.getLogger("ledgerlink.http").setLevel(logging.WARNING)  # the page polls twice a second
     slack_http = httpx.Client()
     playground = Playground(workspace, SlackClient(workspace, f"{base}/slack/events", slack_http))
-    own_routes = [
-        Route("GET", "/", handler=lambda _: _redirect("/playground")),
-        *playground.routes(),
-        *ledger.routes(),
-    ]
-    routes.routes = own_routes  # the Slack Web API must answer while the app starts (auth.test)
+    own = [_home(), playground.blueprint(), ledger.blueprint()]
+    routes.blueprints = own  # the Slack Web API must answer while the app starts (auth.test)
     thread = threading.Thread(target=server.serve, name="demo-server", daemon=True)
     thread.start()
     runtime = _runtime(config, clock, SandboxSettings(f"{base}/sandbox", client_id, client_secret))
@@ -162,7 +159,7 @@ def run(*, port: int = DEFAULT_PORT, db_path: str = DEFAULT_DB, out=None) -> int
         app = runtime.start_app()
         samples = Samples(runtime.store, base, clock)
         app.deps.events.on_restored(samples.on_connected)
-        routes.routes = own_routes + runtime.wsgi().routes
+        routes.blueprints = own + runtime.blueprints()
         sender, jobs = runtime.start_sender()
         scheduler = SchedulerThread(jobs, clock)
         scheduler.start()
@@ -214,5 +211,13 @@ def _runtime(config: Config, clock, sandbox: SandboxSettings) -> Runtime:
     return Runtime.open(config, clock=clock, extra_providers=sandbox_provider)
 
 
-def _redirect(location: str) -> Response:
-    return Response(302, b"", headers=[("Location", location)])
+def _home() -> flask.Blueprint:
+    """`/` sends the browser to the playground."""
+    home = flask.Blueprint("demo", __name__)
+
+    @home.get("/")
+    def to_playground():
+        headers = {"Location": "/playground"}
+        return flask.Response(status=302, headers=headers, mimetype="text/plain")
+
+    return home

@@ -18,12 +18,15 @@ from __future__ import annotations
 import logging
 import secrets
 
-from bot.http import HttpApp, Request, Response, Route
+import flask
+
+from bot.http import HttpApp
 from playground import ledger_pages as pages
 from playground.ledger_api import AccountingApi, error
 from playground.ledger_data import seed
 from playground.ledger_oauth import AuthorizationServer
 from playground.ledger_store import LedgerStore
+from playground.web import json_answer, json_body
 
 log = logging.getLogger("ledgerlink.sandbox")
 
@@ -61,69 +64,66 @@ class SandboxLedger:
             if not g.revoked_at
         )
 
-    def add_supplier(self, org_id: str, name: str) -> Response:
+    def add_supplier(self, org_id: str, name: str) -> flask.Response:
         if self.store.org(org_id) is None:
             return error(404, "NotFound", f"no organisation {org_id}")
         return self.api.create_contact(org_id, {"Name": name})
 
     # -- routes ---------------------------------------------------------------------------------
 
-    def routes(self) -> list[Route]:
-        p = self.prefix
-        return [
-            Route("GET", p, handler=self._home),
-            Route("GET", f"{p}/orgs/{{org}}", handler=self._org),
-            Route("GET", f"{p}/orgs/{{org}}/bills/{{bill}}", handler=self._bill),
-            Route("GET", f"{p}/oauth/authorize", handler=self.oauth.authorize_page),
-            Route("POST", f"{p}/oauth/authorize", handler=self.oauth.answer),
-            Route("POST", f"{p}/oauth/token", handler=self.oauth.token),
-            Route("POST", f"{p}/oauth/revoke", handler=self.oauth.revoke),
-            Route("GET", f"{p}/api/connections", handler=self._connections),
-            Route("GET", f"{p}/api/orgs/{{org}}/{{collection}}", handler=self._list),
-            Route("POST", f"{p}/api/orgs/{{org}}/contacts", handler=self._create("contact")),
-            Route("POST", f"{p}/api/orgs/{{org}}/bills", handler=self._create("bill")),
-            Route("GET", f"{p}/control/status", handler=self._status),
-            Route("POST", f"{p}/control/{{action}}", handler=self._control),
-        ]
+    def blueprint(self) -> flask.Blueprint:
+        sandbox = flask.Blueprint("sandbox", __name__, url_prefix=self.prefix)
+        sandbox.get("")(self._home)
+        sandbox.get("/orgs/<org>")(self._org)
+        sandbox.get("/orgs/<org>/bills/<bill>")(self._bill)
+        sandbox.get("/oauth/authorize")(self.oauth.authorize_page)
+        sandbox.post("/oauth/authorize", endpoint="answer")(self.oauth.answer)
+        sandbox.post("/oauth/token")(self.oauth.token)
+        sandbox.post("/oauth/revoke")(self.oauth.revoke)
+        sandbox.get("/api/connections")(self._connections)
+        sandbox.get("/api/orgs/<org>/<collection>")(self._list)
+        sandbox.post("/api/orgs/<org>/contacts", endpoint="contacts")(self._create("contact"))
+        sandbox.post("/api/orgs/<org>/bills", endpoint="bills")(self._create("bill"))
+        sandbox.get("/control/status")(self._status)
+        sandbox.post("/control/<action>")(self._control)
+        return sandbox
 
     def wsgi(self) -> HttpApp:
-        return HttpApp(self.routes())
+        return HttpApp([self.blueprint()])
 
-    def _authorized(self, request: Request):
-        grant = self.oauth.grant_for(request)
+    def _authorized(self):
+        grant = self.oauth.grant_for()
         if grant is None:
             response = error(
                 401, "invalid_token", "The access token is missing, expired or revoked."
             )
-            response.headers.append(("WWW-Authenticate", 'Bearer error="invalid_token"'))
+            response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
             return None, response
         return grant, None
 
-    def _connections(self, request: Request) -> Response:
-        grant, denied = self._authorized(request)
+    def _connections(self) -> flask.Response:
+        grant, denied = self._authorized()
         return denied or self.api.connections(grant)
 
-    def _list(self, request: Request) -> Response:
-        grant, denied = self._authorized(request)
-        org = request.params["org"]
-        denied = denied or self.api.guard(request, grant, org, write=False)
-        return denied or self.api.list(request, org, request.params["collection"])
+    def _list(self, org: str, collection: str) -> flask.Response:
+        grant, denied = self._authorized()
+        denied = denied or self.api.guard(grant, org, write=False)
+        return denied or self.api.list(org, collection)
 
     def _create(self, what: str):
-        def handler(request: Request) -> Response:
-            grant, denied = self._authorized(request)
-            org = request.params["org"]
-            denied = denied or self.api.guard(request, grant, org, write=True)
+        def handler(org: str) -> flask.Response:
+            grant, denied = self._authorized()
+            denied = denied or self.api.guard(grant, org, write=True)
             if denied:
                 return denied
             create = self.api.create_contact if what == "contact" else self.api.create_bill
-            return self.api.once(request, org, lambda body: create(org, body))
+            return self.api.once(org, lambda body: create(org, body))
 
         return handler
 
-    def _status(self, request: Request) -> Response:
+    def _status(self) -> flask.Response:
         names = {org.id: org.name for org in self.store.orgs()}
-        return Response.json(
+        return json_answer(
             {
                 "orgs": [{"id": org_id, "name": name} for org_id, name in names.items()],
                 "grants": [
@@ -134,17 +134,16 @@ class SandboxLedger:
             }
         )
 
-    def _control(self, request: Request) -> Response:
-        if request.headers.get("x-sandbox-control") != "1":
+    def _control(self, action: str) -> flask.Response:
+        if flask.request.headers.get("x-sandbox-control") != "1":
             return error(403, "Forbidden", "control calls need the X-Sandbox-Control header")
-        action = request.params["action"]
         if action == "expire-access":
-            return Response.json({"expired": self.expire_access_tokens()})
+            return json_answer({"expired": self.expire_access_tokens()})
         if action == "revoke":
-            return Response.json({"revoked": self.revoke_all()})
+            return json_answer({"revoked": self.revoke_all()})
         if action == "suppliers":
             try:
-                body = request.json()
+                body = json_body()
             except (ValueError, UnicodeDecodeError):
                 body = None
             if not isinstance(body, dict):
@@ -154,23 +153,23 @@ class SandboxLedger:
 
     # -- pages ----------------------------------------------------------------------------------
 
-    def _home(self, request: Request) -> Response:
+    def _home(self) -> flask.Response:
         orgs = self.store.orgs()
         names = {org.id: org.name for org in orgs}
-        return Response.html(pages.home_page(self.prefix, orgs, self.store.grants(), names))
+        return flask.Response(pages.home_page(self.prefix, orgs, self.store.grants(), names))
 
-    def _org(self, request: Request) -> Response:
-        org = self.store.org(request.params["org"])
+    def _org(self, org: str) -> flask.Response:
+        org = self.store.org(org)
         if org is None:
-            return Response.html(pages.error_page("Not found", "No such organisation."), 404)
+            return flask.Response(pages.error_page("Not found", "No such organisation."), 404)
         contacts = [c for c in self.store.all(org.id, "contacts") if c["IsSupplier"]]
         contacts.sort(key=lambda c: (c["Status"] != "ACTIVE", c["Name"].casefold()))
         bills = self.store.all(org.id, "bills")
-        return Response.html(pages.org_page(self.prefix, org, contacts, bills))
+        return flask.Response(pages.org_page(self.prefix, org, contacts, bills))
 
-    def _bill(self, request: Request) -> Response:
-        org = self.store.org(request.params["org"])
-        bill = org and self.store.get(org.id, "bills", request.params["bill"])
+    def _bill(self, org: str, bill: str) -> flask.Response:
+        org = self.store.org(org)
+        bill = org and self.store.get(org.id, "bills", bill)
         if not bill:
-            return Response.html(pages.error_page("Not found", "No such bill."), 404)
-        return Response.html(pages.bill_page(self.prefix, org, bill))
+            return flask.Response(pages.error_page("Not found", "No such bill."), 404)
+        return flask.Response(pages.bill_page(self.prefix, org, bill))

@@ -28,9 +28,12 @@ from collections.abc import Callable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from bot.http import Request, Response
+import flask
+
+from bot.http import query
 from playground.ledger_data import CURRENCIES, contact
 from playground.ledger_store import LedgerStore
+from playground.web import json_answer, json_body
 from store.timeutil import iso
 
 COLLECTIONS = {
@@ -46,8 +49,8 @@ BILL_STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED")
 CENT = Decimal("0.01")
 
 
-def error(status: int, code: str, message: str, **extra) -> Response:
-    return Response.json({"Error": code, "Message": message, **extra}, status)
+def error(status: int, code: str, message: str, **extra) -> flask.Response:
+    return json_answer({"Error": code, "Message": message, **extra}, status)
 
 
 def same_name(a: str, b: str) -> bool:
@@ -83,9 +86,9 @@ class AccountingApi:
         self.bill_url = bill_url
         self.rate = RateWindow(RATE_LIMIT)
 
-    def connections(self, grant) -> Response:
+    def connections(self, grant) -> flask.Response:
         orgs = [self.store.org(org_id) for org_id in grant.orgs]
-        return Response.json(
+        return json_answer(
             [
                 {"OrgID": org.id, "Name": org.name, "Currency": org.currency, "Type": "ORG"}
                 for org in orgs
@@ -93,12 +96,12 @@ class AccountingApi:
             ]
         )
 
-    def guard(self, request: Request, grant, org_id: str, *, write: bool) -> Response | None:
+    def guard(self, grant, org_id: str, *, write: bool) -> flask.Response | None:
         """The error answer when this grant may not make this call now, else None."""
         wait = self.rate.wait_needed(grant.id)
         if wait:
             response = error(429, "RateLimited", f"{RATE_LIMIT} calls a minute at most")
-            response.headers.append(("Retry-After", str(max(1, round(wait)))))
+            response.headers["Retry-After"] = str(max(1, round(wait)))
             return response
         if self.store.org(org_id) is None:
             return error(404, "NotFound", f"no organisation {org_id}")
@@ -110,13 +113,14 @@ class AccountingApi:
 
     # -- lists ----------------------------------------------------------------------------------
 
-    def list(self, request: Request, org_id: str, collection: str) -> Response:
+    def list(self, org_id: str, collection: str) -> flask.Response:
         if collection not in COLLECTIONS:
             return error(404, "NotFound", f"no collection {collection}")
         try:
-            since = int(request.query.get("since") or 0)
-            until = int(request.query["until"]) if request.query.get("until") else None
-            limit = int(request.query.get("limit") or 100)
+            args = query()
+            since = int(args.get("since") or 0)
+            until = int(args["until"]) if args.get("until") else None
+            limit = int(args.get("limit") or 100)
         except ValueError:
             return error(400, "InvalidRequest", "since, until and limit are whole numbers")
         if since < 0 or not 0 < limit <= MAX_LIMIT:
@@ -124,7 +128,7 @@ class AccountingApi:
         page = self.store.changes(
             org_id, COLLECTIONS[collection], since=since, until=until, limit=limit
         )
-        return Response.json(
+        return json_answer(
             {
                 "Items": page.items,
                 "Snapshot": page.snapshot,
@@ -135,19 +139,19 @@ class AccountingApi:
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def once(self, request: Request, org_id: str, create: Callable[[dict], Response]) -> Response:
+    def once(self, org_id: str, create: Callable[[dict], flask.Response]) -> flask.Response:
         """Run `create(body)` at most once per Idempotency-Key."""
         try:
-            body = request.json()
+            body = json_body()
         except (ValueError, UnicodeDecodeError):
             return error(400, "InvalidRequest", "the body is not JSON")
         if not isinstance(body, dict):
             return error(400, "InvalidRequest", "the body must be a JSON object")
-        key = request.headers.get("idempotency-key", "").strip()
+        key = flask.request.headers.get("idempotency-key", "").strip()
         if not key:
             return create(body)
         fingerprint = hashlib.sha256(
-            f"{request.path}\n{json.dumps(body, sort_keys=True)}".encode()
+            f"{flask.request.path}\n{json.dumps(body, sort_keys=True)}".encode()
         ).hexdigest()
         with self.store.transaction():
             earlier = self.store.reply(org_id, key)
@@ -156,15 +160,15 @@ class AccountingApi:
                     return error(
                         422, "IdempotencyKeyReused", "this Idempotency-Key came with another body"
                     )
-                return Response.json(earlier[2], earlier[1])
+                return json_answer(earlier[2], earlier[1])
             response = create(body)
-            if response.status < 500:
+            if response.status_code < 500:
                 self.store.save_reply(
-                    org_id, key, fingerprint, response.status, json.loads(response.body)
+                    org_id, key, fingerprint, response.status_code, response.get_json()
                 )
             return response
 
-    def create_contact(self, org_id: str, body: dict) -> Response:
+    def create_contact(self, org_id: str, body: dict) -> flask.Response:
         name = " ".join(str(body.get("Name") or "").split())
         if not name or len(name) > 255:
             return error(
@@ -191,9 +195,9 @@ class AccountingApi:
                 IsCustomer=bool(body.get("IsCustomer", False)),
             )
             self.store.put(org_id, "contacts", row["ContactID"], row)
-        return Response.json({"Contact": row}, 201)
+        return json_answer({"Contact": row}, 201)
 
-    def create_bill(self, org_id: str, body: dict) -> Response:
+    def create_bill(self, org_id: str, body: dict) -> flask.Response:
         problems, bill = BillCheck(self.store, org_id).check(body)
         if problems:
             return error(422, "ValidationFailed", "; ".join(problems), Messages=problems)
@@ -206,7 +210,7 @@ class AccountingApi:
             UpdatedAt=iso(self.clock.now()),
         )
         self.store.put(org_id, "bills", bill_id, bill)
-        return Response.json({"Bill": bill}, 201)
+        return json_answer({"Bill": bill}, 201)
 
 
 class BillCheck:

@@ -20,9 +20,12 @@ import secrets
 from datetime import timedelta
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from bot.http import Request, Response
+import flask
+
+from bot.http import query
 from playground import ledger_pages as pages
 from playground.ledger_store import LedgerStore
+from playground.web import json_answer
 from store.timeutil import parse
 
 SCOPES = ("offline_access", "ledger.read", "ledger.write")
@@ -41,15 +44,16 @@ def with_params(url: str, **params: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
 
 
-def form(request: Request) -> dict[str, list[str]]:
-    return parse_qs(request.body().decode("utf-8", "replace"), keep_blank_values=True)
+def form() -> dict[str, list[str]]:
+    """The request's form fields, parsed from the body whatever its Content-Type says."""
+    return parse_qs(flask.request.get_data().decode("utf-8", "replace"), keep_blank_values=True)
 
 
-def oauth_error(error: str, description: str, status: int = 400) -> Response:
-    response = Response.json({"error": error, "error_description": description}, status)
-    response.headers.append(("Cache-Control", "no-store"))
+def oauth_error(error: str, description: str, status: int = 400) -> flask.Response:
+    response = json_answer({"error": error, "error_description": description}, status)
+    response.headers["Cache-Control"] = "no-store"
     if error == "invalid_client":
-        response.headers.append(("WWW-Authenticate", 'Basic realm="Sandbox Books"'))
+        response.headers["WWW-Authenticate"] = 'Basic realm="Sandbox Books"'
     return response
 
 
@@ -60,16 +64,16 @@ class AuthorizationServer:
 
     # -- the consent page ---------------------------------------------------------------------
 
-    def authorize_page(self, request: Request) -> Response:
-        query = request.query
-        client = self.store.client(query.get("client_id", ""))
+    def authorize_page(self) -> flask.Response:
+        args = query()
+        client = self.store.client(args.get("client_id", ""))
         if client is None:
-            return Response.html(
+            return flask.Response(
                 pages.error_page("Unknown app", "No app is registered with that client_id."), 400
             )
-        redirect_uri = query.get("redirect_uri", "")
+        redirect_uri = args.get("redirect_uri", "")
         if redirect_uri != client["redirect_uri"]:
-            return Response.html(
+            return flask.Response(
                 pages.error_page(
                     "Redirect URI mismatch",
                     f"{redirect_uri or '(none)'} is not the redirect URI registered for "
@@ -77,19 +81,19 @@ class AuthorizationServer:
                 ),
                 400,
             )
-        state = query.get("state", "")
+        state = args.get("state", "")
 
-        def refuse(error: str, description: str) -> Response:
+        def refuse(error: str, description: str) -> flask.Response:
             params = {"error": error, "error_description": description, "state": state}
             return _redirect(with_params(redirect_uri, **params))
 
-        if query.get("response_type") != "code":
+        if args.get("response_type") != "code":
             return refuse("unsupported_response_type", "only response_type=code is supported")
-        scopes = (query.get("scope") or "").split()
+        scopes = (args.get("scope") or "").split()
         unknown = [s for s in scopes if s not in SCOPES]
         if unknown or "ledger.read" not in scopes:
             return refuse("invalid_scope", f"unknown or missing scopes: {' '.join(unknown)}")
-        if query.get("code_challenge_method") != "S256" or not query.get("code_challenge"):
+        if args.get("code_challenge_method") != "S256" or not args.get("code_challenge"):
             return refuse("invalid_request", "PKCE with code_challenge_method=S256 is required")
         if not state:
             return refuse("invalid_request", "state is required")
@@ -101,9 +105,9 @@ class AuthorizationServer:
             redirect_uri=redirect_uri,
             scope=" ".join(scopes),
             state=state,
-            code_challenge=query["code_challenge"],
+            code_challenge=args["code_challenge"],
         )
-        return Response.html(self._consent_html(consent_id, client, redirect_uri, scopes))
+        return flask.Response(self._consent_html(consent_id, client, redirect_uri, scopes))
 
     def _consent_html(self, consent_id, client, redirect_uri, scopes, error=None) -> str:
         return pages.consent_page(
@@ -115,8 +119,8 @@ class AuthorizationServer:
             error=error,
         )
 
-    def answer(self, request: Request) -> Response:
-        fields = form(request)
+    def answer(self) -> flask.Response:
+        fields = form()
         consent_id = (fields.get("consent") or [""])[0]
         decision = (fields.get("decision") or [""])[0]
         known = {org.id for org in self.store.orgs()}
@@ -132,10 +136,10 @@ class AuthorizationServer:
                     row["scope"].split(),
                     error="Choose at least one organisation to share.",
                 )
-                return Response.html(html, 400)
+                return flask.Response(html, 400)
         row = self.store.answer_consent(consent_id)
         if row is None or parse(row["created_at"]) + CONSENT_LIFETIME < self.clock.now():
-            return Response.html(
+            return flask.Response(
                 pages.error_page(
                     "This page has expired",
                     "This sign-in page was already answered or is too old. Start connecting "
@@ -161,9 +165,9 @@ class AuthorizationServer:
 
     # -- the token endpoint -------------------------------------------------------------------
 
-    def token(self, request: Request) -> Response:
-        fields = {k: v[0] for k, v in form(request).items()}
-        client_id = self._authenticated_client(request, fields)
+    def token(self) -> flask.Response:
+        fields = {k: v[0] for k, v in form().items()}
+        client_id = self._authenticated_client(fields)
         if client_id is None:
             return oauth_error("invalid_client", "client authentication failed", 401)
         grant_type = fields.get("grant_type")
@@ -173,8 +177,8 @@ class AuthorizationServer:
             return self._refresh(client_id, fields.get("refresh_token", ""))
         return oauth_error("unsupported_grant_type", f"grant_type {grant_type!r} not supported")
 
-    def _authenticated_client(self, request: Request, fields: dict) -> str | None:
-        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    def _authenticated_client(self, fields: dict) -> str | None:
+        scheme, _, value = flask.request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "basic":
             try:
                 pair = base64.b64decode(value.strip(), validate=True).decode()
@@ -188,7 +192,7 @@ class AuthorizationServer:
             return client_id
         return None
 
-    def _exchange(self, client_id: str, fields: dict) -> Response:
+    def _exchange(self, client_id: str, fields: dict) -> flask.Response:
         grant_id = secrets.token_hex(8)
         code, reused_by = self.store.redeem_code(fields.get("code", ""), grant_id)
         if reused_by is not None:
@@ -216,7 +220,7 @@ class AuthorizationServer:
         )
         return self._issue(grant_id, code["scope"])
 
-    def _refresh(self, client_id: str, refresh_token: str) -> Response:
+    def _refresh(self, client_id: str, refresh_token: str) -> flask.Response:
         now = self.clock.now()
         outcome, row = self.store.spend_refresh_token(refresh_token, now)
         if outcome == "reused":
@@ -229,12 +233,12 @@ class AuthorizationServer:
             return oauth_error("invalid_grant", "the refresh token expired")
         return self._issue(grant.id, grant.scope)
 
-    def _issue(self, grant_id: str, scope: str) -> Response:
+    def _issue(self, grant_id: str, scope: str) -> flask.Response:
         now = self.clock.now()
         access, refresh = "sba_" + secrets.token_urlsafe(24), "sbr_" + secrets.token_urlsafe(32)
         self.store.add_token(access, grant_id, "access", now + ACCESS_TOKEN_LIFETIME)
         self.store.add_token(refresh, grant_id, "refresh", now + REFRESH_TOKEN_LIFETIME)
-        response = Response.json(
+        response = json_answer(
             {
                 "access_token": access,
                 "token_type": "Bearer",
@@ -244,26 +248,26 @@ class AuthorizationServer:
                 "scope": scope,
             }
         )
-        response.headers.append(("Cache-Control", "no-store"))
+        response.headers["Cache-Control"] = "no-store"
         return response
 
     # -- revocation ---------------------------------------------------------------------------
 
-    def revoke(self, request: Request) -> Response:
-        fields = {k: v[0] for k, v in form(request).items()}
-        if self._authenticated_client(request, fields) is None:
+    def revoke(self) -> flask.Response:
+        fields = {k: v[0] for k, v in form().items()}
+        if self._authenticated_client(fields) is None:
             return oauth_error("invalid_client", "client authentication failed", 401)
         token = fields.get("token", "")
         row = self.store.token(token, "refresh") or self.store.token(token, "access")
         if row is not None:
             self.store.revoke_grant(row["grant_id"], "revoked by the app", self.clock.now())
-        return Response(200)
+        return flask.Response(status=200, mimetype="text/plain")
 
     # -- bearer tokens ------------------------------------------------------------------------
 
-    def grant_for(self, request: Request):
+    def grant_for(self):
         """The live grant behind the request's bearer access token, or None."""
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        scheme, _, token = flask.request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
         row = self.store.token(token.strip(), "access")
@@ -277,5 +281,6 @@ def _orgs(raw: str) -> list[str]:
     return list(json.loads(raw))
 
 
-def _redirect(location: str) -> Response:
-    return Response(302, b"", headers=[("Location", location), ("Cache-Control", "no-store")])
+def _redirect(location: str) -> flask.Response:
+    headers = {"Location": location, "Cache-Control": "no-store"}
+    return flask.Response(status=302, headers=headers, mimetype="text/plain")

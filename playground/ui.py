@@ -20,11 +20,14 @@ import time
 from importlib import resources
 from urllib.parse import parse_qsl
 
-from bot.http import Request, Response, Route
+import flask
+
+from bot.http import query
 from playground import blockkit
 from playground import slack_workspace as ws
 from playground.slack_client import Failed, SlackClient
 from playground.slack_workspace import Message, SlackWorkspace
+from playground.web import json_answer, json_body
 
 log = logging.getLogger("ledgerlink.playground")
 
@@ -45,87 +48,76 @@ class Playground:
         self.workspace = workspace
         self.client = client
 
-    def routes(self) -> list[Route]:
-        return [
-            Route("GET", "/playground", wsgi=self._page),
-            Route("GET", "/playground/static/{name}", handler=self._static),
-            Route("POST", "/playground/slack/api/{method}", handler=self._web_api),
-            Route("GET", "/playground/slack/api/{method}", handler=self._web_api),
-            Route("POST", "/playground/slack/response/{key}", handler=self._response_url),
-            Route("GET", "/playground/ui/state", handler=self._state),
-            Route("POST", "/playground/ui/{action}", handler=self._ui),
-        ]
+    def blueprint(self) -> flask.Blueprint:
+        page = flask.Blueprint("playground", __name__, url_prefix="/playground")
+        page.get("")(self._page)
+        page.get("/static/<name>")(self._static)
+        page.route("/slack/api/<method>", methods=["GET", "POST"])(self._web_api)
+        page.post("/slack/response/<key>")(self._response_url)
+        page.get("/ui/state")(self._state)
+        page.post("/ui/<action>")(self._ui)
+        return page
 
     # -- the page -------------------------------------------------------------------------------
 
-    def _page(self, environ, start_response):
-        # Served whole here: the router's default policy forbids scripts, the page needs one.
-        body = asset("playground.html")
-        start_response(
-            "200 OK",
-            [
-                ("Content-Type", "text/html; charset=utf-8"),
-                ("Content-Length", str(len(body))),
-                ("Content-Security-Policy", PAGE_CSP),
-                ("X-Content-Type-Options", "nosniff"),
-                ("Referrer-Policy", "no-referrer"),
-                ("Cache-Control", "no-store"),
-            ],
-        )
-        return [body]
+    def _page(self) -> flask.Response:
+        # Its own policy: the app's default one forbids scripts, the page needs its own.
+        headers = {"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-store"}
+        return flask.Response(asset("playground.html"), headers=headers)
 
-    def _static(self, request: Request) -> Response:
-        name = request.params["name"]
+    def _static(self, name: str) -> flask.Response:
         if name not in STATIC:
-            return Response.text("Not found\n", 404)
-        response = Response(200, asset(name), f"{STATIC[name]}; charset=utf-8")
-        response.headers.append(("Cache-Control", "no-store"))
-        return response
+            return flask.Response("Not found\n", 404, mimetype="text/plain")
+        return flask.Response(
+            asset(name), mimetype=STATIC[name], headers={"Cache-Control": "no-store"}
+        )
 
     # -- Slack ----------------------------------------------------------------------------------
 
-    def _web_api(self, request: Request) -> Response:
-        args = dict(request.query)
-        body = request.body()
+    def _web_api(self, method: str) -> flask.Response:
+        request = flask.request
+        args = query()
+        body = request.get_data()
         if body:
             if request.headers.get("content-type", "").startswith("application/json"):
                 try:
                     parsed = json.loads(body)
                 except ValueError:
-                    return Response.json({"ok": False, "error": "invalid_json"})
+                    return json_answer({"ok": False, "error": "invalid_json"})
                 args.update(parsed if isinstance(parsed, dict) else {})
             else:
                 args.update(dict(parse_qsl(body.decode("utf-8", "replace"))))
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         token = token.strip() if scheme.lower() == "bearer" else None
         token = token or args.pop("token", None)
-        answer = self.workspace.web_api(request.params["method"], token, args)
+        answer = self.workspace.web_api(method, token, args)
         if not answer.get("ok"):
-            log.info("Slack API %s answered %s", request.params["method"], answer.get("error"))
-        return Response.json(answer)
+            log.info("Slack API %s answered %s", method, answer.get("error"))
+        return json_answer(answer)
 
-    def _response_url(self, request: Request) -> Response:
+    def _response_url(self, key: str) -> flask.Response:
         try:
-            body = request.json()
+            body = json_body()
         except (ValueError, UnicodeDecodeError):
-            return Response.text("invalid_payload", 400)
+            body = None
         if not isinstance(body, dict):
-            return Response.text("invalid_payload", 400)
-        status, text = self.workspace.response_url_post(request.params["key"], body)
-        return Response.text(text, status)
+            return flask.Response("invalid_payload", 400, mimetype="text/plain")
+        status, text = self.workspace.response_url_post(key, body)
+        return flask.Response(text, status, mimetype="text/plain")
 
     # -- what the page shows --------------------------------------------------------------------
 
-    def _state(self, request: Request) -> Response:
-        user = request.query.get("user", ws.ADMIN)
+    def _state(self) -> flask.Response:
+        args = query()
+        user = args.get("user", ws.ADMIN)
         if user not in self.workspace.users:
-            return Response.json({"error": "unknown user"}, 400)
-        place = request.query.get("place", ws.CHANNEL)
-        since = request.query.get("since", "")
+            return json_answer({"error": "unknown user"}, 400)
+        place = args.get("place", ws.CHANNEL)
+        since = args.get("since", "")
         with self.workspace.lock:
             if since == f"{self.workspace.version}:{user}:{place}":
-                return Response.json({"version": since, "changed": False})
-            return Response.json(self.snapshot(user, place))
+                return json_answer({"version": since, "changed": False})
+            return json_answer(self.snapshot(user, place))
 
     def snapshot(self, user: str, place: str) -> dict:
         workspace = self.workspace
@@ -242,16 +234,16 @@ class Playground:
 
     # -- what the page does ---------------------------------------------------------------------
 
-    def _ui(self, request: Request) -> Response:
-        if request.headers.get("x-playground") != "1":
-            return Response.json({"error": "the playground's own page only"}, 403)
+    def _ui(self, action: str) -> flask.Response:
+        if flask.request.headers.get("x-playground") != "1":
+            return json_answer({"error": "the playground's own page only"}, 403)
         try:
-            data = request.json()
+            data = json_body()
         except (ValueError, UnicodeDecodeError):
             data = None
         if not isinstance(data, dict) or data.get("user") not in self.workspace.users:
-            return Response.json({"error": "send a JSON object with a known user"}, 400)
-        user, action = data["user"], request.params["action"]
+            return json_answer({"error": "send a JSON object with a known user"}, 400)
+        user = data["user"]
         client = self.client
         try:
             if action == "type":
@@ -264,9 +256,9 @@ class Playground:
                 answer = client.suggest(
                     user, data["where"], data["block_id"], data["action_id"], data.get("query", "")
                 )
-                return Response.json(answer)
+                return json_answer(answer)
             elif action == "submit":
-                return Response.json(
+                return json_answer(
                     {"errors": client.submit(user, data["view_id"], data.get("values") or {})}
                 )
             elif action == "close":
@@ -274,9 +266,9 @@ class Playground:
             elif action == "home":
                 client.open_home(user)
             else:
-                return Response.json({"error": f"no action {action}"}, 404)
+                return json_answer({"error": f"no action {action}"}, 404)
         except Failed as error:
-            return Response.json({"error": str(error)}, 409)
+            return json_answer({"error": str(error)}, 409)
         except KeyError as missing:
-            return Response.json({"error": f"missing {missing}"}, 400)
-        return Response.json({"ok": True})
+            return json_answer({"error": f"missing {missing}"}, 400)
+        return json_answer({"ok": True})

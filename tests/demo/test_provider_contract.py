@@ -19,7 +19,6 @@ import httpx
 import pytest
 
 from bot.clock import FixedClock
-from bot.config import Config, ProviderCredentials
 from playground.ledger import SandboxLedger
 from playground.ledger_data import HARBOUR
 from playground.ledger_oauth import s256
@@ -34,13 +33,18 @@ from providers.base import (
     Provider,
     TokenSet,
 )
-from providers.http import RetryPolicy, Timing
 from providers.quickbooks import QuickBooksProvider
 from providers.xero import XeroProvider
 from tests.providers import fake_quickbooks, fake_xero
-from tests.providers.conftest import NOW, FakeTime, MemoryTokenStore
+from tests.providers.conftest import (
+    NOW,
+    PUBLIC_URL,
+    FakeTime,
+    MemoryTokenStore,
+    fake_config,
+    fake_timing,
+)
 
-PUBLIC_URL = "https://ledgerlink.test"
 VERIFIER = "contract-test-verifier-" + "v" * 30
 PROVIDERS = ("xero", "quickbooks", "sandbox")
 
@@ -69,27 +73,6 @@ class Harness:
         return self.provider.session(self.tenant_id, tokens), tokens
 
 
-def _config() -> Config:
-    return Config(
-        public_url=PUBLIC_URL,
-        xero=ProviderCredentials(fake_xero.CLIENT_ID, fake_xero.CLIENT_SECRET),
-        xero_login_url="https://login.xero.test",
-        xero_identity_url="https://identity.xero.test",
-        xero_api_url="https://api.xero.test",
-        quickbooks=ProviderCredentials(fake_quickbooks.CLIENT_ID, fake_quickbooks.CLIENT_SECRET),
-        qbo_api_url="https://quickbooks.api.intuit.test",
-        qbo_auth_url="https://appcenter.intuit.test/connect/oauth2",
-        qbo_token_url="https://oauth.platform.intuit.test/oauth2/v1/tokens/bearer",
-    )
-
-
-def _timing() -> Timing:
-    fake = FakeTime()
-    return Timing(
-        sleep=fake.sleep, monotonic=fake.monotonic, random=lambda: 0.5, retry=RetryPolicy()
-    )
-
-
 def xero_harness(clock) -> Harness:
     fake = fake_xero.FakeXero(now=clock.now())
     http = httpx.Client(transport=httpx.MockTransport(fake.handle))
@@ -100,7 +83,9 @@ def xero_harness(clock) -> Harness:
 
     return Harness(
         name="xero",
-        provider=XeroProvider(_config(), http_client=http, clock=clock, timing=_timing()),
+        provider=XeroProvider(
+            fake_config(), http_client=http, clock=clock, timing=fake_timing(FakeTime())
+        ),
         tenant_id=fake.tenant_id,
         login=login,
         add_supplier=lambda name: fake.add_contacts(1, Name=name),
@@ -123,10 +108,10 @@ def quickbooks_harness(clock) -> Harness:
     return Harness(
         name="quickbooks",
         provider=QuickBooksProvider(
-            _config(),
+            fake_config(),
             http_client=http,
             clock=clock,
-            timing=_timing(),
+            timing=fake_timing(FakeTime()),
             revoke_url=fake_quickbooks.REVOKE_URL,
         ),
         tenant_id=fake.realm_id,
@@ -146,11 +131,11 @@ def sandbox_harness(clock) -> Harness:
     client_id, secret = ledger.register_client(f"{PUBLIC_URL}/oauth/sandbox/callback")
     http = httpx.Client(transport=httpx.WSGITransport(app=ledger.wsgi()))
     provider = SandboxProvider(
-        _config(),
+        fake_config(),
         SandboxSettings(base, client_id, secret),
         http_client=http,
         clock=clock,
-        timing=_timing(),
+        timing=fake_timing(FakeTime()),
     )
 
     def login():

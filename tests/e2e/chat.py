@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import httpx
 
 from tests.conftest import ADMIN
@@ -80,3 +83,15 @@ def connect(chat, provider: str = "xero") -> httpx.Response:
 def db_rows(serve_env, sql: str) -> list[tuple]:
     """Run SQL (committed) on the database serve_env points at, SQLite or PostgreSQL."""
     return database_for(serve_env).rows(sql)
+
+
+def api_token(serve_env, team_id: str) -> str:
+    """A new API token for the team, made by `ledgerlink token create` as an operator would."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "token", "create", "--team", team_id],
+        env={**serve_env, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]

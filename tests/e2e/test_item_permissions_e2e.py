@@ -18,6 +18,7 @@ from tests.e2e.test_items_e2e import (
     opened_view,
     post_item,
     prompt_for,
+    save_edit,
     submit_form,
     workspace,  # noqa: F401  (the fixture)
 )
@@ -118,14 +119,7 @@ def test_retry_and_edit_are_for_the_submitter_or_an_admin(workspace, fake_slack,
 
     chat.click(edit, user=STAFF, wait=False)
     assert opened_view(fake_slack)["private_metadata"] == f"edit:{item['id']}"
-    saved = submit_form(
-        chat,
-        fake_slack,
-        form_values(supplier="Fine Foods Limited", date="2026-11-05", total="42.10"),
-        metadata=f"edit:{item['id']}",
-        user=STAFF,
-    )
-    assert saved.status_code == 200 and not saved.content
+    save_edit(chat, fake_slack, item["id"], STAFF, supplier="Fine Foods Limited")
     assert item_status(chat, token, item["id"], "published")["date"] == "2026-11-05"
 
     xero.queue("/api.xro/2.0/Invoices", refused)

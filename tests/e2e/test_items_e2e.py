@@ -13,7 +13,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from tests.conftest import ADMIN, STAFF
-from tests.e2e.chat import Chat, button, click_of, connect, db_rows
+from tests.e2e.chat import Chat, api_token, button, click_of, connect, db_rows
 from tests.e2e.conftest import follow_login
 from tests.fakes.databases import both_backends
 from tests.fakes.process import wait_until
@@ -36,17 +36,7 @@ def workspace(serve, provider_env, fake_slack, xero, serve_env):
         ),
         "first sync",
     )
-    token = (
-        subprocess.run(
-            [sys.executable, "-m", "bot", "token", "create", "--team", fake_slack.team_id],
-            env={**serve_env, "PATH": "/usr/bin:/bin"},
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    token = api_token(serve_env, fake_slack.team_id)
     return chat, token
 
 
@@ -250,17 +240,7 @@ def test_api_bad_input_and_auth(workspace, fake_slack, serve_env):
     again = post_item(chat, token, external_id="ext-1", total="999")
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["id"] == again.json()["id"]
-    other = (
-        subprocess.run(
-            [sys.executable, "-m", "bot", "token", "create", "--team", "T0002"],
-            env={**serve_env, "PATH": "/usr/bin:/bin"},
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    other = api_token(serve_env, "T0002")
     assert (
         httpx.get(
             f"{url}/{first.json()['id']}", headers={"Authorization": f"Bearer {other}"}
@@ -384,6 +364,14 @@ def submit_form(
 
     body = view_submission(fake_slack.team_id, user, "item_view", values, metadata)
     return chat.server.post_signed(body)
+
+
+def save_edit(chat, fake_slack, item_id: int, user: str, **fields) -> None:
+    """Save item `item_id`'s edit form as `user`, dated 2026-11-05 with a total of 42.10 unless
+    `fields` say otherwise; Slack gets the empty 200 that closes the modal."""
+    values = form_values(**{"date": "2026-11-05", "total": "42.10", **fields})
+    saved = submit_form(chat, fake_slack, values, metadata=f"edit:{item_id}", user=user)
+    assert saved.status_code == 200 and not saved.content
 
 
 def opened_view(fake_slack) -> dict:
@@ -510,13 +498,6 @@ def test_edit_after_a_refusal_then_publish(workspace, fake_slack, xero):
     view = opened_view(fake_slack)
     assert view["private_metadata"] == f"edit:{item['id']}"
     assert "ED-1" in json.dumps(view)
-    response = submit_form(
-        chat,
-        fake_slack,
-        form_values(supplier="Costa Coffee Ltd", date="2026-11-05", total="42.10"),
-        metadata=f"edit:{item['id']}",
-        user=ADMIN,
-    )
-    assert response.status_code == 200 and not response.content
+    save_edit(chat, fake_slack, item["id"], ADMIN, supplier="Costa Coffee Ltd")
     published = item_status(chat, token, item["id"], "published")
     assert published["date"] == "2026-11-05"

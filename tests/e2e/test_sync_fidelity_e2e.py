@@ -4,8 +4,6 @@ sync, a failed first sync, and how many requests a sync makes per provider list.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import uuid
 
@@ -14,7 +12,7 @@ import pytest
 
 from handlers import ids
 from tests.conftest import ADMIN
-from tests.e2e.chat import Chat, connect, db_rows
+from tests.e2e.chat import Chat, api_token, connect, db_rows
 from tests.e2e.test_items_e2e import get_item, item_status, post_item, wait_until
 from tests.fakes.databases import both_backends
 from tests.fakes.slack_requests import view_submission
@@ -35,17 +33,6 @@ def cafe_accounts() -> list[dict]:
     }
     old = {**cafe, "AccountID": str(uuid.uuid4()), "Code": "428", "Status": "ARCHIVED"}
     return [cafe, {**old, "Name": "Café Supplies (old)"}]
-
-
-def api_token(serve_env, team_id: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "token", "create", "--team", team_id],
-        env={**serve_env, "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip().splitlines()[-1]
 
 
 def synced(serve_env, result: str = "ok") -> int:

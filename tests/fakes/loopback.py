@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 import httpx
 
@@ -48,7 +49,36 @@ def send_head(handler: BaseHTTPRequestHandler, response: httpx.Response, length:
     handler.send_header("Content-Length", str(length))
 
 
-class LoopbackServer:
+class Served:
+    """A server (http.server's, or websockets') on 127.0.0.1 at a free port, run by a daemon
+    thread from `start` (or `with`) until `stop`."""
+
+    def _serve(self, server) -> None:
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class LoopbackServer(Served):
     def __init__(self, handle: Callable[[httpx.Request], httpx.Response]):
         self.handle = handle
         server = self
@@ -66,19 +96,4 @@ class LoopbackServer:
             def log_message(self, *args):
                 pass
 
-        self._server = QueueingServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> LoopbackServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._serve(QueueingServer(("127.0.0.1", 0), Handler))

@@ -83,15 +83,16 @@ def terminate(process: subprocess.Popen | None, timeout: float) -> int | None:
         raise
 
 
-def wait_until(predicate, what: str, timeout: float = 15.0):
-    """Poll predicate until it returns something truthy (returned), or fail after timeout."""
+def wait_until(predicate, what: str, timeout: float = 15.0, *, every: float = 0.05):
+    """Poll predicate every `every` seconds until it returns something truthy (returned), or
+    fail after timeout."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = predicate()
         if result:
             return result
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def _base_env() -> dict[str, str]:

@@ -34,11 +34,21 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
 from playground.slack_workspace import SlackApiError, message_content, view_definition
-from tests.fakes.loopback import QueueingServer
+from tests.fakes.loopback import QueueingServer, Served
 
 MESSAGE_METHODS = ("chat.postMessage", "chat.postEphemeral", "chat.update")
 VIEW_METHODS = ("views.open", "views.publish", "views.update", "views.push")
 MALFORMED = frozenset({"invalid_blocks", "invalid_blocks_format", "invalid_arguments", "no_text"})
+
+
+def mrkdwn_of(node) -> list[str]:
+    """Every mrkdwn text in Block Kit (plain_text is shown literally, so it cannot ping)."""
+    if isinstance(node, list):
+        return [text for child in node for text in mrkdwn_of(child)]
+    if not isinstance(node, dict):
+        return []
+    found = [node["text"]] if node.get("type") == "mrkdwn" else []
+    return found + [text for value in node.values() for text in mrkdwn_of(value)]
 
 
 @dataclass
@@ -88,7 +98,7 @@ class Hold:
 
 
 @dataclass
-class FakeSlack:
+class FakeSlack(Served):
     team_id: str = "T0001"
     team_name: str = "Acme"
     bot_token: str = "xoxb-fake-bot-token-0001"
@@ -122,23 +132,11 @@ class FakeSlack:
             def log_message(self, *args):
                 pass
 
-        self._server = QueueingServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> FakeSlack:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._serve(QueueingServer(("127.0.0.1", 0), Handler))
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.url
 
     @property
     def api_url(self) -> str:

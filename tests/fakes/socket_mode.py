@@ -22,6 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
 
+from tests.fakes.loopback import Served
+
 
 @dataclass
 class Ack:
@@ -46,7 +48,7 @@ class Link:
 APP_TOKEN = "xapp-1-A0001-fake-app-token-77"
 
 
-class FakeSocketMode:
+class FakeSocketMode(Served):
     def __init__(self, app_token: str = APP_TOKEN):
         self.app_token = app_token
         self.links: list[Link] = []
@@ -54,16 +56,9 @@ class FakeSocketMode:
         self._sent_at: dict[str, float] = {}
         self._tickets: set[str] = set()
         self._changed = threading.Condition()
-        self._server = serve(self._connection, "127.0.0.1", 0, compression=None)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._serve(serve(self._connection, "127.0.0.1", 0, compression=None))
 
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> FakeSocketMode:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
+    def stop(self) -> None:  # a websockets server has nothing to close after shutdown
         self._server.shutdown()
         self._thread.join(5)
 

@@ -82,8 +82,8 @@ def fake_time() -> FakeTime:
     return FakeTime()
 
 
-@pytest.fixture
-def timing(fake_time) -> Timing:
+def fake_timing(fake_time: FakeTime) -> Timing:
+    """Retries and rate limits on `fake_time`, with the jitter fixed at its middle."""
     return Timing(
         sleep=fake_time.sleep,
         monotonic=fake_time.monotonic,
@@ -93,9 +93,17 @@ def timing(fake_time) -> Timing:
 
 
 @pytest.fixture
-def config() -> Config:
+def timing(fake_time) -> Timing:
+    return fake_timing(fake_time)
+
+
+PUBLIC_URL = "https://ledgerlink.test"
+
+
+def fake_config() -> Config:
+    """Both providers set up against the fakes' hosts."""
     return Config(
-        public_url="https://ledgerlink.test",
+        public_url=PUBLIC_URL,
         xero=ProviderCredentials(fake_xero.CLIENT_ID, fake_xero.CLIENT_SECRET),
         xero_login_url="https://login.xero.test",
         xero_identity_url="https://identity.xero.test",
@@ -105,6 +113,11 @@ def config() -> Config:
         qbo_auth_url="https://appcenter.intuit.test/connect/oauth2",
         qbo_token_url="https://oauth.platform.intuit.test/oauth2/v1/tokens/bearer",
     )
+
+
+@pytest.fixture
+def config() -> Config:
+    return fake_config()
 
 
 def _client_of(fake_server):

@@ -18,7 +18,6 @@ State: `entities` (entity name -> objects), `deleted` (objects CDC reports as de
 
 from __future__ import annotations
 
-import base64
 import copy
 import itertools
 import json
@@ -30,6 +29,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 import httpx
+
+from tests.providers.fake_common import AnswersOnce, IssuesTokens
 
 CLIENT_ID = "qbo-client-id-91ab"
 CLIENT_SECRET = "qbo-client-secret-d4e5f6"
@@ -211,7 +212,9 @@ def throttled_xml(status: int = 429) -> httpx.Response:
     return httpx.Response(status, text=THROTTLE_XML, headers={"Content-Type": "application/xml"})
 
 
-class FakeQuickBooks:
+class FakeQuickBooks(IssuesTokens, AnswersOnce):
+    client = (CLIENT_ID, CLIENT_SECRET)
+
     def __init__(self, *, now: datetime | None = None, realm_id: str = REALM_ID):
         self.now = now or datetime.now(UTC)
         self.realm_id = realm_id
@@ -223,12 +226,8 @@ class FakeQuickBooks:
         self.employees = ["Emily Platt"]
         self.bills: list[dict] = []
         self.calls: list[httpx.Request] = []
-        self.token_calls = 0
-        self.issued_tokens: list[str] = []
-        self.access_tokens: set[str] = set()
-        self.refresh_tokens: set[str] = set()
+        self._start_tokens()
         self.codes: set[str] = set()
-        self.latest: dict | None = None
         self._queued: dict[str, deque[httpx.Response]] = defaultdict(deque)
         self._replies: dict[str, tuple[int, bytes]] = {}
         self._ids = itertools.count(1000)
@@ -244,14 +243,6 @@ class FakeQuickBooks:
         code = f"qbo-code-{secrets.token_hex(6)}"
         self.codes.add(code)
         return code
-
-    def grant(self) -> tuple[str, str]:
-        with self._lock:
-            issued = self._issue(hard_expiry=False)
-        return issued["access_token"], issued["refresh_token"]
-
-    def expire_access_tokens(self) -> None:
-        self.access_tokens.clear()
 
     def add(self, entity: str, count: int, **fields) -> list[dict]:
         """`count` more objects like the first `entity` sample, with fresh ids and names."""
@@ -345,10 +336,6 @@ class FakeQuickBooks:
 
     # -- OAuth --------------------------------------------------------------------------------
 
-    def _client_ok(self, request: httpx.Request) -> bool:
-        expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
-        return request.headers.get("Authorization") == f"Basic {expected}"
-
     def _token(self, request: httpx.Request) -> httpx.Response:
         with self._lock:
             self.token_calls += 1
@@ -370,23 +357,16 @@ class FakeQuickBooks:
                 return httpx.Response(200, json=self._issue(hard_expiry=hard))
         return httpx.Response(400, json={"error": "unsupported_grant_type"})
 
-    def _issue(self, *, hard_expiry: bool) -> dict:
-        n = next(self._ids)
-        access = f"qbo-access-{n}-{secrets.token_hex(8)}"
-        refresh = f"qbo-refresh-{n}-{secrets.token_hex(8)}"
-        self.access_tokens.add(access)
-        self.refresh_tokens.add(refresh)
-        self.issued_tokens += [access, refresh]
-        self.latest = {
-            "access_token": access,
-            "refresh_token": refresh,
-            "token_type": "bearer",
-            "expires_in": 3600,
-            "x_refresh_token_expires_in": 8726400,
-        }
-        if hard_expiry:
-            self.latest["x_refresh_token_hard_expires_in"] = 86400 * 30
-        return dict(self.latest)
+    def _issue(self, *, hard_expiry: bool = False) -> dict:
+        hard = {"x_refresh_token_hard_expires_in": 86400 * 30} if hard_expiry else {}
+        return self._mint(
+            "qbo",
+            next(self._ids),
+            token_type="bearer",
+            expires_in=3600,
+            x_refresh_token_expires_in=8726400,
+            **hard,
+        )
 
     def _revoke(self, request: httpx.Request) -> httpx.Response:
         if not self._client_ok(request):
@@ -530,14 +510,4 @@ class FakeQuickBooks:
     def _once(self, request: httpx.Request, create) -> httpx.Response:
         """`requestid`: a repeated id gets the first answer again, nothing is created."""
         key = request.url.params.get("requestid")
-        with self._lock:
-            if key and key in self._replies:
-                status, content = self._replies[key]
-                return httpx.Response(
-                    status, content=content, headers={"Content-Type": "application/json"}
-                )
-        response = create(request)
-        if key:
-            with self._lock:
-                self._replies[key] = (response.status_code, response.content)
-        return response
+        return self._answer_once(key, request, create, keep=lambda r: True)

@@ -32,6 +32,7 @@ from urllib.parse import parse_qs
 import httpx
 
 from tests.providers import xero_spec
+from tests.providers.fake_common import AnswersOnce, IssuesTokens
 
 CLIENT_ID = "xero-client-id-3c9d"
 CLIENT_SECRET = "xero-client-secret-77e1f0"
@@ -60,7 +61,9 @@ def _json(status: int, body, headers: dict[str, str] | None = None) -> httpx.Res
     return httpx.Response(status, json=body, headers=headers)
 
 
-class FakeXero:
+class FakeXero(IssuesTokens, AnswersOnce):
+    client = (CLIENT_ID, CLIENT_SECRET)
+
     def __init__(self, *, now: datetime | None = None, tenant_id: str | None = None):
         self.now = now or datetime.now(UTC)
         self.connections = xero_spec.example("/Connections", spec=xero_spec.IDENTITY)
@@ -81,13 +84,9 @@ class FakeXero:
         self.invoices: list[dict] = []
         self.pagination_block = True  # Xero adds `pagination` when paging; can be turned off
         self.calls: list[httpx.Request] = []
-        self.token_calls = 0
         self.token_delay = 0.0  # seconds the token endpoint takes (for concurrency tests)
-        self.issued_tokens: list[str] = []
-        self.access_tokens: set[str] = set()
-        self.refresh_tokens: set[str] = set()
+        self._start_tokens()
         self.codes: dict[str, str | None] = {}  # code -> PKCE challenge
-        self.latest: dict | None = None  # the newest token answer
         self._queued: dict[str, deque[httpx.Response]] = defaultdict(deque)
         self._replies: dict[str, tuple[int, bytes]] = {}  # Idempotency-Key -> first answer
         self._numbers = itertools.count(1)
@@ -103,15 +102,6 @@ class FakeXero:
         code = f"xero-code-{secrets.token_hex(6)}"
         self.codes[code] = code_challenge
         return code
-
-    def grant(self) -> tuple[str, str]:
-        """A valid access and refresh token pair, as if the user had connected."""
-        with self._lock:
-            issued = self._issue()
-        return issued["access_token"], issued["refresh_token"]
-
-    def expire_access_tokens(self) -> None:
-        self.access_tokens.clear()
 
     def add_contacts(self, count: int, **fields) -> list[dict]:
         """`count` more contacts shaped like the spec's first example contact."""
@@ -168,10 +158,6 @@ class FakeXero:
 
     # -- identity -----------------------------------------------------------------------------
 
-    def _client_ok(self, request: httpx.Request) -> bool:
-        expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
-        return request.headers.get("Authorization") == f"Basic {expected}"
-
     def _token(self, request: httpx.Request) -> httpx.Response:
         with self._lock:
             self.token_calls += 1
@@ -199,20 +185,13 @@ class FakeXero:
         return _json(400, {"error": "unsupported_grant_type"})
 
     def _issue(self) -> dict:
-        n = next(self._numbers)
-        access = f"xero-access-{n}-{secrets.token_hex(8)}"
-        refresh = f"xero-refresh-{n}-{secrets.token_hex(8)}"
-        self.access_tokens.add(access)
-        self.refresh_tokens.add(refresh)
-        self.issued_tokens += [access, refresh]
-        self.latest = {
-            "access_token": access,
-            "refresh_token": refresh,
-            "expires_in": 1800,
-            "token_type": "Bearer",
-            "scope": "offline_access accounting.contacts",
-        }
-        return dict(self.latest)
+        return self._mint(
+            "xero",
+            next(self._numbers),
+            expires_in=1800,
+            token_type="Bearer",
+            scope="offline_access accounting.contacts",
+        )
 
     def _revoke(self, request: httpx.Request) -> httpx.Response:
         if not self._client_ok(request):
@@ -405,14 +384,4 @@ class FakeXero:
     def _once(self, request: httpx.Request, create) -> httpx.Response:
         """Idempotency-Key: a repeated key gets the first answer again, nothing is created."""
         key = request.headers.get("Idempotency-Key")
-        with self._lock:
-            if key and key in self._replies:
-                status, content = self._replies[key]
-                return httpx.Response(
-                    status, content=content, headers={"Content-Type": "application/json"}
-                )
-        response = create(request)
-        if key and response.status_code == 200:
-            with self._lock:
-                self._replies[key] = (response.status_code, response.content)
-        return response
+        return self._answer_once(key, request, create, keep=lambda r: r.status_code == 200)

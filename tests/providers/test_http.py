@@ -56,17 +56,22 @@ def test_the_retrier_never_retries_forever(fake_time):
     assert len(calls) == 6 and len(fake_time.sleeps) == 5
 
 
+def _sleeps_for_one_more(limiter, fake_time, calls: int, spacing: float):
+    """(sleeps during `calls` calls `spacing` seconds apart, sleeps once one more call ran)."""
+    for _ in range(calls):
+        with limiter.slot():
+            fake_time.now += spacing
+    before = list(fake_time.sleeps)
+    with limiter.slot():
+        pass
+    return before, fake_time.sleeps
+
+
 def test_the_per_minute_limit_waits_for_the_window(fake_time):
     """The 61st call in a minute waits until the first call leaves the one-minute window."""
     timing = Timing(sleep=fake_time.sleep, monotonic=fake_time.monotonic)
     limiter = RateLimiter(RateLimit(per_minute=60, concurrent=5), timing).for_tenant("t1")
-    for _ in range(60):
-        with limiter.slot():
-            fake_time.now += 0.5
-    assert fake_time.sleeps == []
-    with limiter.slot():
-        pass
-    assert fake_time.sleeps == [pytest.approx(30.0)]
+    assert _sleeps_for_one_more(limiter, fake_time, 60, 0.5) == ([], [pytest.approx(30.0)])
 
 
 def test_tenants_have_separate_limits(fake_time):
@@ -132,13 +137,7 @@ def test_the_per_second_limit_spaces_bursts(fake_time):
     timing = Timing(sleep=fake_time.sleep, monotonic=fake_time.monotonic)
     limit = RateLimit(per_minute=500, concurrent=10, per_second=10)
     limiter = RateLimiter(limit, timing).for_tenant("realm")
-    for _ in range(10):
-        with limiter.slot():
-            fake_time.now += 0.01
-    assert fake_time.sleeps == []
-    with limiter.slot():
-        pass
-    assert fake_time.sleeps == [pytest.approx(0.9)]
+    assert _sleeps_for_one_more(limiter, fake_time, 10, 0.01) == ([], [pytest.approx(0.9)])
 
 
 def test_a_spent_daily_budget_raises_instead_of_waiting(fake_time):

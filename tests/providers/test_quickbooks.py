@@ -278,6 +278,20 @@ def test_a_name_taken_by_a_customer_is_a_validation_failure(qbo_session):
 # -- bills ------------------------------------------------------------------------------------
 
 
+def _bill(**changes) -> Bill:
+    values = {
+        "supplier_id": "56",
+        "date": date(2025, 3, 1),
+        "lines": (BillLine("Lunch", Decimal("11.50"), account_code="6000"),),
+    }
+    return Bill(**{**values, **changes})
+
+
+def _line(account_code: str) -> tuple[BillLine]:
+    """One line of 1.00 on `account_code`."""
+    return (BillLine("x", Decimal("1"), account_code=account_code),)
+
+
 def test_create_bill_posts_expense_lines_with_mapped_accounts(qbo_session, fake_qbo_server):
     """A bill is POSTed with the vendor, dates, DocNumber, currency, account codes mapped to
     account ids, a class per line and the location on the bill; the fake company is in the US,
@@ -346,11 +360,7 @@ def test_sandbox_bills_link_to_the_sandbox_app(
     )
     session = provider.session(fake_qbo_server.realm_id, qbo_tokens)
     published = session.create_bill(
-        Bill(
-            supplier_id="56",
-            date=date(2025, 3, 1),
-            lines=(BillLine("x", Decimal("1"), account_code="13"),),
-        ),
+        _bill(lines=_line("13")),
         idempotency_key="b",
     )
     assert published.url.startswith("https://app.sandbox.qbo.intuit.com/app/bill?txnId=")
@@ -360,35 +370,17 @@ def test_unknown_account_codes_and_mixed_locations_are_refused(qbo_session, fake
     """A code no account has, or lines naming two locations, fail before anything is posted."""
     with pytest.raises(ValidationFailed, match="no account with number or name 9999"):
         qbo_session.create_bill(
-            Bill(
-                supplier_id="56",
-                date=date(2025, 3, 1),
-                lines=(BillLine("x", Decimal("1"), account_code="9999"),),
-            ),
+            _bill(lines=_line("9999")),
             idempotency_key="b1",
         )
     with pytest.raises(ValidationFailed, match="one location"):
-        qbo_session.create_bill(
-            Bill(
-                supplier_id="56",
-                date=date(2025, 3, 1),
-                lines=(
-                    BillLine(
-                        "x",
-                        Decimal("1"),
-                        account_code="13",
-                        tracking=(TrackingRef("department", "1"),),
-                    ),
-                    BillLine(
-                        "y",
-                        Decimal("1"),
-                        account_code="13",
-                        tracking=(TrackingRef("department", "2"),),
-                    ),
-                ),
-            ),
-            idempotency_key="b2",
+        places = tuple(
+            BillLine(
+                name, Decimal("1"), account_code="13", tracking=(TrackingRef("department", n),)
+            )
+            for name, n in (("x", "1"), ("y", "2"))
         )
+        qbo_session.create_bill(_bill(lines=places), idempotency_key="b2")
     assert fake_qbo_server.api_requests("/bill") == []
 
 
@@ -397,11 +389,7 @@ def test_bill_faults_are_surfaced_with_intuits_messages(qbo_session):
     the Message not repeated when the Detail already starts with it."""
     with pytest.raises(ValidationFailed) as raised:
         qbo_session.create_bill(
-            Bill(
-                supplier_id="999",
-                date=date(2025, 3, 1),
-                lines=(BillLine("x", Decimal("1"), account_code="13"),),
-            ),
+            _bill(lines=_line("13"), supplier_id="999"),
             idempotency_key="b3",
         )
     assert raised.value.messages == [
@@ -497,15 +485,6 @@ def test_5xx_after_retries_and_malformed_json_are_provider_unavailable(
 
 
 # -- provider rules ---------------------------------------------------------------------------
-
-
-def _bill(**changes) -> Bill:
-    values = {
-        "supplier_id": "56",
-        "date": date(2025, 3, 1),
-        "lines": (BillLine("Lunch", Decimal("11.50"), account_code="6000"),),
-    }
-    return Bill(**{**values, **changes})
 
 
 def test_a_reference_longer_than_docnumber_allows_is_shortened_and_kept_in_the_memo(

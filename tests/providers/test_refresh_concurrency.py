@@ -22,24 +22,17 @@ import pytest
 from providers.base import TokenSet
 from store import open_store
 from tests.fakes.databases import both_backends
+from tests.fakes.loopback import Served
 from tests.providers.conftest import token_set
 from tests.providers.refresh_worker import CountingTokenStore
+from tests.sync.conftest import make_connection
 
 REPO = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("refresh_worker.py")
 
 
 def store_connection(store, tokens: TokenSet) -> int:
-    return store.create_connection(
-        team_id="T1",
-        provider="xero",
-        tenant_id="tenant-1",
-        tenant_name="Demo Company (NZ)",
-        tokens=tokens,
-        connected_by="UADMIN",
-        channel_id=None,
-        lifetime_days=365,
-    ).id
+    return make_connection(store, team_id="T1", token_set=tokens).id
 
 
 @pytest.mark.parametrize("why", ["access token lapsing", "access token rejected"])
@@ -91,7 +84,7 @@ def test_two_threads_refresh_once(why, sqlite_store, fake_xero_server, xero, clo
     assert len(successful) == 2
 
 
-class LoopbackXero:
+class LoopbackXero(Served):
     """A tiny real HTTP server standing in for Xero's token endpoint and /TaxRates.
 
     It rotates the refresh token on every use (a reused one gets invalid_grant), counts token
@@ -105,22 +98,7 @@ class LoopbackXero:
         self.bearers: list[str] = []
         self.delay = delay
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> LoopbackXero:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
+        self._serve(ThreadingHTTPServer(("127.0.0.1", 0), self._handler()))
 
     def _handler(self):
         server = self

@@ -32,7 +32,7 @@ from http.server import BaseHTTPRequestHandler
 
 import httpx
 
-from tests.fakes.loopback import QueueingServer, read_request, send_head
+from tests.fakes.loopback import QueueingServer, Served, read_request, send_head
 
 FAULTS = ("reset", "reset_after", "truncate", "garbage", "slow")
 SLOW_SECONDS = 2.0
@@ -65,7 +65,7 @@ class Gate:
     request: httpx.Request | None = None
 
 
-class FaultyLoopback:
+class FaultyLoopback(Served):
     def __init__(self, handle: Callable[[httpx.Request], httpx.Response]):
         self.handle = handle
         self.served: Counter[str] = Counter()
@@ -83,8 +83,7 @@ class FaultyLoopback:
             def log_message(self, *args):
                 pass
 
-        self._server = QueueingServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._serve(QueueingServer(("127.0.0.1", 0), Handler))
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -155,19 +154,9 @@ class FaultyLoopback:
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FaultyLoopback:
-        self._thread.start()
-        return self
-
     def stop(self) -> None:
         self.clear()
-        self._server.shutdown()
-        self._server.server_close()
+        super().stop()
 
 
 def _reset(handler: BaseHTTPRequestHandler) -> None:

@@ -29,7 +29,7 @@ from slack_sdk.models.blocks import Block
 from bot.app import create_app
 from bot.clock import SystemClock
 from bot.config import Config
-from bot.http import HttpApp, slack_routes
+from bot.http import HttpApp, slack_blueprint
 from bot.item_input import FIELDS, LIMITS, parse_item
 from bot.matching import MAX_NAME_CHARS, SupplierIndex, match_key, normalize
 from handlers import ids, messages
@@ -37,9 +37,9 @@ from handlers import item_messages as msgs
 from handlers.grammar import Command, UsageError, parse
 from handlers.text import bold, code, escape
 from store import open_store
-from store.items import Item
 from tests.conftest import SIGNING_SECRET
-from tests.fakes.slack import FakeSlack
+from tests.fakes import records
+from tests.fakes.slack import FakeSlack, mrkdwn_of
 from tests.fakes.slack_requests import signed_headers
 
 # Example counts, as reported in README.md ("## Reliability").
@@ -138,15 +138,6 @@ def assert_safe_mrkdwn(text: str) -> None:
     stripped = SAFE_MENTION.sub("", text)
     assert "<" not in stripped and ">" not in stripped, text
     assert not re.search(r"&(?!amp;|lt;|gt;)", stripped), text
-
-
-def mrkdwn_of(node) -> list[str]:
-    if isinstance(node, list):
-        return [text for child in node for text in mrkdwn_of(child)]
-    if not isinstance(node, dict):
-        return []
-    found = [node["text"]] if node.get("type") == "mrkdwn" else []
-    return found + [text for value in node.values() for text in mrkdwn_of(value)]
 
 
 def assert_valid_message(message: dict) -> None:
@@ -290,43 +281,9 @@ def test_escaping_leaves_nothing_slack_would_read(text):
     assert "*" not in bold(text)[1:-1]
 
 
-ITEM = Item(
-    id=12,
-    team_id="T1",
-    external_id=None,
-    source="api",
-    submitted_by="U0STAFF",
-    channel_id="C1",
-    thread_ts=None,
-    supplier_name="x",
-    supplier_key="x|",
-    date="2026-11-20",
-    due_date=None,
-    total="12.50",
-    currency="GBP",
-    tax=None,
-    reference=None,
-    description=None,
-    category=None,
-    status="needs_supplier",
-    hold_reason=None,
-    duplicate_of=None,
-    connection_id=1,
-    supplier_id=None,
-    supplier_display=None,
-    resolution="chosen",
-    resolved_by="U0ADMIN",
-    idempotency_key="k",
-    bill_id="B1",
-    bill_url="https://go.xero.com/bill",
-    attempts=1,
-    next_attempt_at=None,
-    last_error=None,
-    prompt_channel=None,
-    prompt_ts=None,
-    prompt_reminded_at=None,
-    created_at="2026-11-20T00:00:00+00:00",
-    updated_at="2026-11-20T00:00:00+00:00",
+# Resolved and published, so every message shows all it can.
+ITEM = records.item(
+    id=12, resolution="chosen", resolved_by="U0ADMIN", bill_id="B1", bill_url="https://x.test/b1"
 )
 item_text = st.one_of(hostile.map(lambda t: " ".join(t.split())[:200]), st.sampled_from(INJECTIONS))
 
@@ -440,7 +397,7 @@ def slack_endpoint(tmp_path):
     handler.emit = errors.append
     logging.getLogger("ledgerlink").addHandler(handler)
     client = httpx.Client(
-        transport=httpx.WSGITransport(app=HttpApp(slack_routes(app, verify_requests=True))),
+        transport=httpx.WSGITransport(app=HttpApp([slack_blueprint(app, verify_requests=True)])),
         base_url="http://ledgerlink.test",
     )
     yield client, errors, fake, app

@@ -18,6 +18,7 @@ import pytest
 
 from handlers import ids
 from tests.conftest import ADMIN, SIGNING_SECRET, STAFF
+from tests.fakes.slack import mrkdwn_of
 from tests.fakes.slack_requests import signed_headers, slash_command
 from tests.providers import fake_quickbooks, fake_xero
 from tests.reliability.stack import OTHER_TEAM, OUTSIDER, blocks_of, guarded, wait_until
@@ -280,16 +281,6 @@ def test_user_text_is_escaped_in_slack(stack):
     for text in (HOSTILE, f"admins add {HOSTILE}", f"connect {HOSTILE}"):
         reply = stack.command(text)["text"]
         assert "<!channel>" not in reply and "<https://evil" not in reply, reply
-
-
-def mrkdwn_of(node) -> list[str]:
-    """Every mrkdwn text in Block Kit (plain_text is shown literally, so it cannot ping)."""
-    if isinstance(node, list):
-        return [text for child in node for text in mrkdwn_of(child)]
-    if not isinstance(node, dict):
-        return []
-    found = [node["text"]] if node.get("type") == "mrkdwn" else []
-    return found + [text for value in node.values() for text in mrkdwn_of(value)]
 
 
 @pytest.mark.parametrize("path", ["/slack/events", "/api/items"])

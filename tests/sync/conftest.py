@@ -78,14 +78,23 @@ def deps(app):
     return app.deps
 
 
-def make_connection(store, *, team_id="T0001", tenant_name="Acme Ltd", lifetime_days=365):
+def make_connection(
+    store,
+    *,
+    team_id="T0001",
+    provider="xero",
+    tenant_name="Acme Ltd",
+    lifetime_days=365,
+    token_set=None,
+):
+    """A connection saved in `store` (its workspace too), connected by ADMIN in C0001."""
     store.ensure_workspace(team_id)
     return store.create_connection(
         team_id=team_id,
-        provider="xero",
+        provider=provider,
         tenant_id=f"tenant-{team_id}",
         tenant_name=tenant_name,
-        tokens=tokens(),
+        tokens=token_set or tokens(),
         connected_by=ADMIN,
         channel_id="C0001",
         lifetime_days=lifetime_days,

@@ -21,6 +21,7 @@ from bot.scheduler import run_due
 from bot.sync import jitter
 from providers.base import ConnectionExpired, ProviderUnavailable, RateLimited, TokenSet
 from store import open_store
+from tests.sync.conftest import make_connection
 from tests.sync.fakes import NOW, tokens
 
 
@@ -137,17 +138,7 @@ def test_three_failed_syncs_alert_once_and_a_success_says_it_recovered(
 
 def test_the_sync_job_skips_providers_that_are_not_configured(deps, store, clock):
     """A connection to a provider this server has no credentials for is left alone."""
-    store.ensure_workspace("T0001")
-    connection = store.create_connection(
-        team_id="T0001",
-        provider="quickbooks",
-        tenant_id="realm",
-        tenant_name="Q Co",
-        tokens=tokens(),
-        connected_by="UADMIN",
-        channel_id="C0001",
-        lifetime_days=365,
-    )
+    connection = make_connection(store, provider="quickbooks")
     assert at(clock, SyncJob(deps), NOW) == 0
     assert deps.store.sync_runs(connection.id) == []
 
@@ -309,17 +300,8 @@ def test_tokens_are_refreshed_before_they_would_lapse_unused(deps, provider, con
 
 def test_a_known_refresh_token_expiry_brings_the_refresh_forward(deps, provider, store, clock):
     """When the provider said when the refresh token expires, refresh a quarter-window ahead."""
-    store.ensure_workspace("T0001")
-    connection = store.create_connection(
-        team_id="T0001",
-        provider="xero",
-        tenant_id="t",
-        tenant_name="Acme Ltd",
-        tokens=TokenSet("a", "r", NOW + timedelta(minutes=30), NOW + timedelta(days=20)),
-        connected_by="UADMIN",
-        channel_id="C0001",
-        lifetime_days=365,
-    )
+    expiring = TokenSet("a", "r", NOW + timedelta(minutes=30), NOW + timedelta(days=20))
+    connection = make_connection(store, token_set=expiring)
     job = TokenHealthJob(deps)
     assert job.due_at(connection, provider) == NOW + timedelta(days=5)
     assert at(clock, job, NOW + timedelta(days=5)) == 1

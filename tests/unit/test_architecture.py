@@ -14,6 +14,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from bot import outcomes
 from handlers import render
 
@@ -65,33 +67,51 @@ def test_import_contracts_hold():
     assert "the domain services never import handlers/ KEPT" in result.stdout
 
 
-def test_a_backwards_import_is_reported(tmp_path):
-    """The same contracts catch a store module importing bot/ and a handlers module importing
-    the playground, and the report names each import; the CLI's demo import stays allowed."""
-    _skeleton(tmp_path)  # with bot/cli.py importing playground.demo, the allowed import
-    (tmp_path / "bot" / "clock.py").write_text("")
-    (tmp_path / "store" / "leaky.py").write_text("from bot.clock import Clock\n")
-    (tmp_path / "handlers" / "leaky.py").write_text("import playground.demo\n")
-    result = _lint_imports(tmp_path)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "providers/ and store/ import neither bot/ nor handlers/ BROKEN" in result.stdout
-    assert "store.leaky -> bot.clock" in result.stdout
-    assert "the product does not import the playground" in result.stdout
-    assert "handlers.leaky -> playground.demo" in result.stdout
-    assert "bot.cli -> playground.demo" not in result.stdout  # the ignored one is not reported
+BACKWARDS = [
+    # A store module importing bot/ and a handlers module importing the playground; the
+    # skeleton's bot/cli.py importing playground.demo is the allowed import, never reported.
+    pytest.param(
+        {
+            "bot/clock.py": "",
+            "store/leaky.py": "from bot.clock import Clock\n",
+            "handlers/leaky.py": "import playground.demo\n",
+        },
+        [
+            "providers/ and store/ import neither bot/ nor handlers/ BROKEN",
+            "store.leaky -> bot.clock",
+            "the product does not import the playground",
+            "handlers.leaky -> playground.demo",
+        ],
+        ["bot.cli -> playground.demo"],
+        id="store-and-handlers",
+    ),
+    # A service importing a Slack message builder through another bot module.
+    pytest.param(
+        {
+            "handlers/item_messages.py": "",
+            "bot/helper.py": "from handlers import item_messages\n",
+            "bot/items.py": "from bot import helper\n",
+        },
+        ["the domain services never import handlers/ BROKEN", "bot.items -> bot.helper"],
+        [],
+        id="service-through-a-helper",
+    ),
+]
 
 
-def test_a_service_reaching_into_handlers_is_reported(tmp_path):
-    """A service importing a Slack message builder, even through another bot module, breaks
-    the services contract, and the report names the chain."""
+@pytest.mark.parametrize(("modules", "reported", "allowed"), BACKWARDS)
+def test_a_backwards_import_is_reported(tmp_path, modules, reported, allowed):
+    """The contracts catch each backwards import, even through another module, and the report
+    names the contract and the chain; an ignored import stays unreported."""
     _skeleton(tmp_path)
-    (tmp_path / "handlers" / "item_messages.py").write_text("")
-    (tmp_path / "bot" / "helper.py").write_text("from handlers import item_messages\n")
-    (tmp_path / "bot" / "items.py").write_text("from bot import helper\n")
+    for path, source in modules.items():
+        (tmp_path / path).write_text(source)
     result = _lint_imports(tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "the domain services never import handlers/ BROKEN" in result.stdout
-    assert "bot.items -> bot.helper" in result.stdout
+    for line in reported:
+        assert line in result.stdout
+    for chain in allowed:
+        assert chain not in result.stdout
 
 
 def test_every_outcome_has_a_renderer_that_takes_its_fields():

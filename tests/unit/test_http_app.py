@@ -2,37 +2,40 @@
 
 from __future__ import annotations
 
+import flask
 import httpx
 import pytest
 from slack_bolt import App
 
-from bot.http import MAX_BODY_BYTES, HttpApp, Request, Response, Route, SlackEvents
+from bot.http import MAX_BODY_BYTES, HttpApp, SlackEvents, bare, query
 from tests.conftest import SIGNING_SECRET
 from tests.fakes.slack_requests import signed_headers
 
 
 @pytest.fixture
 def served():
-    seen: list[Request] = []
+    seen: list[str] = []
+    things = flask.Blueprint("things", __name__)
 
-    def echo(request: Request) -> Response:
-        seen.append(request)
-        return Response.json(
-            {"params": request.params, "query": request.query, "n": len(request.body())}
-        )
+    @things.post("/things/<thing_id>")
+    def echo(thing_id: str):
+        seen.append(thing_id)
+        return {
+            "params": {"thing_id": thing_id},
+            "query": query(),
+            "n": len(flask.request.get_data()),
+        }
 
-    def raw(environ, start_response):
-        start_response(
-            "200 OK", [("Content-Type", "text/html"), ("Content-Security-Policy", "own")]
-        )
-        return [b"<p>page</p>"]
+    @things.get("/page")
+    def page():
+        return "<p>page</p>", {"Content-Security-Policy": "own"}
 
-    app = HttpApp(
-        [
-            Route("POST", "/things/{thing_id}", handler=echo),
-            Route("GET", "/page", wsgi=raw),
-        ]
-    )
+    @things.get("/bare")
+    @bare
+    def bare_view():
+        return "as it is"
+
+    app = HttpApp([things])
     with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://t") as http:
         yield http, seen, app
 
@@ -73,26 +76,36 @@ def test_declared_oversized_body_is_refused_before_the_view_runs(served):
     assert http.post("/things/1", content=b"x" * MAX_BODY_BYTES).json()["n"] == MAX_BODY_BYTES
 
 
-def test_a_wsgi_route_answers_the_exchange_itself(served):
-    """A WSGI route's own headers stand (its CSP is not replaced by the default one)."""
+def test_a_views_own_headers_stand_and_bare_views_get_none(served):
+    """A view's own CSP is not replaced by the default one; a `bare` view's answer gets none."""
     http, _, _ = served
     page = http.get("/page")
     assert (page.status_code, page.text) == (200, "<p>page</p>")
     assert page.headers["Content-Security-Policy"] == "own"
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    plain = http.get("/bare")
+    assert plain.text == "as it is" and "Content-Security-Policy" not in plain.headers
 
 
-def test_reassigning_routes_serves_the_new_list(served):
-    """Assigning `routes` again serves the new list (the playground adds the app's routes late)."""
+def test_reassigning_blueprints_serves_the_new_list(served):
+    """Assigning `blueprints` again serves the new list, even after the first answer (the
+    playground adds the app's routes late)."""
     http, _, app = served
-    app.routes = [*app.routes, Route("GET", "/late", handler=lambda _: Response.text("late"))]
+    assert http.get("/late").status_code == 404
+    late = flask.Blueprint("late", __name__)
+    late.get("/late")(lambda: "late")
+    app.blueprints = [*app.blueprints, late]
     assert http.get("/late").text == "late"
+    assert http.post("/things/7").json()["params"] == {"thing_id": "7"}
 
 
 @pytest.fixture
 def slack_events():
     bolt = App(signing_secret=SIGNING_SECRET, token="xoxb-test", token_verification_enabled=False)
     adapter = SlackEvents(bolt, signing_secret=SIGNING_SECRET)
-    app = HttpApp([Route("POST", "/slack/events", handler=adapter.handle, secure=False)])
+    events = flask.Blueprint("slack", __name__)
+    events.post("/slack/events")(bare(lambda: adapter.handle(flask.request)))
+    app = HttpApp([events])
     with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://t") as http:
         yield http
 
