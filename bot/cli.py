@@ -21,7 +21,7 @@ from bot.manifest import ManifestError, render_manifest
 from bot.runtime import Runtime
 from bot.scheduler import SchedulerThread, run_due
 from bot.socket_mode import close_socket_mode, socket_mode_handler
-from store import SecretKeyError, open_store
+from store import DatabaseError, SecretKeyError, open_store
 
 log = logging.getLogger("ledgerlink")
 
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None, environ=None) -> int:
         # not stop it.
         config = None if args.command in READS_NO_SETTINGS else Config.from_env(environ)
         return COMMANDS[args.command](args, config)
-    except (UsageFailure, ConfigError, SecretKeyError, ManifestError) as error:
+    except (UsageFailure, ConfigError, SecretKeyError, DatabaseError, ManifestError) as error:
         print(f"ledgerlink: {error}", file=sys.stderr)
         return 2
 
@@ -124,7 +124,10 @@ def cmd_serve(args, config: Config) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: server.stop())
         log.info(
-            "ledgerlink listening on %s (%s)", server.url, "Socket Mode" if socket_mode else "HTTP"
+            "ledgerlink listening on %s (%s); data in %s",
+            server.url,
+            "Socket Mode" if socket_mode else "HTTP",
+            runtime.store.database.describe(),
         )
         server.serve()
         if socket_mode is not None:

@@ -8,6 +8,8 @@ methods and statements run on both backends (`store.database`).
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from providers.clock import Clock, SystemClock
 from store import migrations
 from store.admins import AdminQueries
@@ -80,7 +82,10 @@ def open_store(target: str, *, secret_key: str | None = None, clock: Clock | Non
                 "on every host must encrypt and decrypt tokens with the same key"
             )
         cipher = Cipher(load_cipher(database.path or "", secret_key))
-        migrations.apply(database, cipher)
+        try:
+            migrations.apply(database, cipher)
+        except sa.exc.OperationalError as error:
+            raise database.unreachable(error) from None
     except BaseException:
         database.close()
         raise

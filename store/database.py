@@ -121,6 +121,19 @@ class Database:
     def postgresql(self) -> bool:
         return self.backend == "postgresql"
 
+    def describe(self) -> str:
+        """Where the data is, for logs and errors (never the password)."""
+        if self.postgresql:
+            url = self.url
+            return f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432}/{url.database}"
+        return f"SQLite file {self.path}"
+
+    def unreachable(self, error: Exception) -> DatabaseError:
+        """A DatabaseError saying the database cannot be reached, and the driver's reason."""
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+        detail = reason[0] if reason else type(error).__name__
+        return DatabaseError(f"cannot use the database ({self.describe()}): {detail}")
+
     # -- connections ------------------------------------------------------------------------
 
     @property
@@ -148,7 +161,11 @@ class Database:
         # The driver's own connection, with the arguments SQLAlchemy's dialect derives from the
         # URL; it lives as long as its thread (or until close_thread/close).
         args, kwargs = self.engine.dialect.create_connect_args(self.url)
-        conn = self.engine.dialect.loaded_dbapi.connect(*args, **kwargs)
+        driver = self.engine.dialect.loaded_dbapi
+        try:
+            conn = driver.connect(*args, **kwargs)
+        except driver.OperationalError as error:
+            raise self.unreachable(error) from None
         conn.autocommit = True
         # Wait for the write lock as long as SQLite's busy timeout, then fail the same way.
         conn.execute(f"SET lock_timeout = '{int(BUSY_TIMEOUT_SECONDS * 1000)}ms'")

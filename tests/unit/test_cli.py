@@ -88,3 +88,17 @@ def test_tick_rejects_a_naive_time(capsys):
     with pytest.raises(SystemExit) as caught:
         main(["tick", "--now", "2027-01-01T00:00:00"], environ={})
     assert caught.value.code == 2
+
+
+def test_an_unreachable_postgresql_is_one_clear_line_without_the_password(capsys):
+    """LEDGERLINK_DATABASE_URL pointing at a port nobody listens on: exit 2, one line naming
+    the server and the driver's reason, and the URL's password never printed."""
+    env = {
+        "LEDGERLINK_DATABASE_URL": "postgresql://ledgerlink:hunter2-secret@127.0.0.1:9/ledger",
+        "LEDGERLINK_SECRET_KEY": Fernet.generate_key().decode(),
+    }
+    code, out, err = run(["token", "list"], env, capsys)
+    assert code == 2
+    assert err.startswith("ledgerlink: cannot use the database (PostgreSQL at 127.0.0.1:9/ledger)")
+    assert len(err.strip().splitlines()) == 1
+    assert "hunter2-secret" not in out + err
