@@ -650,11 +650,17 @@ def jobs_done(run: Run) -> int:
     return sum(run.syncs.values()) + sum(run.reminders.values())
 
 
-def owed_per_second(size: int, speed: float = 1.0) -> float:
+def owed_per_second(size: int) -> float:
     """Scheduled jobs a fleet owes per real second: a sync every 48 hours and three expiry
-    reminders a year per workspace, on a clock `speed` times faster than real time."""
+    reminders a year per workspace."""
     reminders = len(REMINDER_DAYS) / timedelta(days=365).total_seconds()
-    return size * (1 / CYCLE.total_seconds() + reminders) * speed
+    return size * (1 / CYCLE.total_seconds() + reminders)
+
+
+def owed_in_run(run: Run) -> float:
+    """Jobs the simulation made due per real second: the fleet is seeded with one sync and one
+    expiry reminder due per workspace inside the window."""
+    return 2 * run.size / (WINDOW.total_seconds() / run.speed)
 
 
 def extrapolated(runs: list[Run]) -> tuple[list[Figure], list[str]]:
@@ -692,17 +698,21 @@ def extrapolated(runs: list[Run]) -> tuple[list[Figure], list[str]]:
                 versus=f"{calls:.1f} calls per sync, a sync every 48 h",
             ),
         ]
-    fits = capacity / owed_per_second(1)
+    owed = owed_in_run(large)
+    saturated = "more than" if owed > capacity else "no more than"
     notes = [
-        f"Extrapolation: at {large.size:,} workspaces and {large.speed:.0f}x the fleet owed "
-        f"{owed_per_second(large.size, large.speed):.1f} jobs a second, more than the "
-        f"{capacity:.1f} the {PROCESSES} processes completed, so that rate is their capacity "
-        "here (2 shared CPUs, PostgreSQL and the fakes on the same machine). In real time a "
-        f"workspace owes {owed_per_second(1) * 86400:.2f} jobs a day, so that capacity serves "
-        f"about {fits:,.0f} workspaces. What grows first is that work (syncs write through "
-        "the one write lock, and use the CPU); the scheduler's own reading is a few queries a "
-        "tick, whatever the size (tests/sync/test_jobs.py counts them), Xero's per-app limit "
-        f"is far off, and the connections stay at {large.connections_peak} at most."
+        f"Extrapolation: at {large.size:,} workspaces and {large.speed:.0f}x the simulation "
+        f"made {owed:.1f} jobs a second due, {saturated} the {capacity:.1f} the {PROCESSES} "
+        "processes completed (2 shared CPUs, with PostgreSQL and the fakes on the same "
+        "machine)"
+        + (", so that rate is their capacity here" if owed > capacity else "")
+        + f". In real time a workspace owes {owed_per_second(1) * 86400:.2f} jobs a day: "
+        f"100,000 workspaces owe {owed_per_second(100_000):.2f} a second, "
+        f"{capacity / owed_per_second(100_000):.0f} times less. What grows with the fleet is "
+        "that work (each sync writes through the one write lock and uses the CPU); the "
+        "scheduler's own reading is a few queries a tick whatever the size "
+        "(tests/sync/test_jobs.py counts them), Xero's per-app limit is far off, and the "
+        f"database connections stay at {large.connections_peak} at most."
     ]
     return figures, notes
 
@@ -741,12 +751,12 @@ def run(*, smoke: bool = False) -> Section:
             section.notes.append(
                 f"At {measured.size:,} workspaces {pending:,} syncs and {unreminded:,} "
                 "reminders had not run yet when the simulation stopped (none had run twice): "
-                f"at {measured.speed:.0f}x the fleet owed "
-                f"{owed_per_second(measured.size, measured.speed):.1f} jobs a real second and "
-                f"the processes did {jobs_done(measured) / measured.real_seconds:.1f}, so each "
-                f"tick ran the syncs due in it for {tick:.0f} real seconds ({hours:.1f} "
-                "simulated hours) and the work due last was still waiting. In real time the "
-                f"same fleet owes {owed_per_second(measured.size):.2f} jobs a second."
+                f"at {measured.speed:.0f}x the simulation made {owed_in_run(measured):.1f} "
+                f"jobs due a real second and the processes did "
+                f"{jobs_done(measured) / measured.real_seconds:.1f}, so ticks ran the syncs due "
+                f"in them (median {tick:.0f} real seconds, {hours:.1f} simulated hours) and the "
+                "work due last was still waiting. In real time the same fleet owes "
+                f"{owed_per_second(measured.size):.2f} jobs a second."
             )
     figures, notes = extrapolated(runs)
     section.figures += figures
