@@ -8,6 +8,7 @@ chosen, tokens are stored encrypted, and every outcome is told to the admin in S
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from bot.service import Service
 from bot.sync_types import SyncStarted
 from bot.wording import provider_name
 from providers.base import ProviderError, Tenant
-from store import Grant
+from store import Grant, OAuthState
 
 log = logging.getLogger("ledgerlink.connections")
 
@@ -56,30 +57,18 @@ class ConnectionService(Service):
 
     # -- starting a login ----------------------------------------------------------------
 
-    def login_url(
-        self,
-        *,
-        team_id: str,
-        user_id: str,
-        channel_id: str | None,
-        response_url: str | None,
-        provider: str,
-        purpose: str,
-        connection_id: int | None = None,
-    ) -> str:
-        implementation = self.providers[provider]
+    def login_url(self, flow: OAuthState) -> str:
+        """The provider's login page for `flow`, behind a new single-use state."""
+        implementation = self.providers[flow.provider]
         verifier = generate_token(64) if implementation.capabilities.pkce else None
-        state = self.store.create_oauth_state(
-            team_id=team_id,
-            user_id=user_id,
-            channel_id=channel_id,
-            response_url=response_url,
-            provider=provider,
-            purpose=purpose,
-            code_verifier=verifier,
-            connection_id=connection_id,
+        state = self.store.create_oauth_state(dataclasses.replace(flow, code_verifier=verifier))
+        self.store.audit(
+            flow.team_id,
+            flow.user_id,
+            "login_started",
+            provider=flow.provider,
+            purpose=flow.purpose,
         )
-        self.store.audit(team_id, user_id, "login_started", provider=provider, purpose=purpose)
         return implementation.authorize_url(state, code_verifier=verifier)
 
     # -- the provider's redirect ---------------------------------------------------------

@@ -18,6 +18,7 @@ from handlers.home import publish_home
 from handlers.payloads import parse_id, team_and_user
 from handlers.settings import open_settings
 from handlers.settings import register as register_settings
+from store import OAuthState
 
 ADMIN_ACTION = "manage the accounting connection"
 
@@ -36,12 +37,14 @@ def connect(parsed: Command, command: dict, client, deps: Deps) -> dict:
             current, provider, deps.clock.now(), can_switch=provider in deps.providers
         )
     url = deps.connections.login_url(
-        team_id=team_id,
-        user_id=command["user_id"],
-        channel_id=command.get("channel_id"),
-        response_url=command.get("response_url"),
-        provider=provider,
-        purpose="connect",
+        OAuthState(
+            team_id=team_id,
+            user_id=command["user_id"],
+            channel_id=command.get("channel_id"),
+            response_url=command.get("response_url"),
+            provider=provider,
+            purpose="connect",
+        )
     )
     return msgs.login_link(provider, url, purpose="connect")
 
@@ -65,13 +68,7 @@ def disconnect(parsed: Command, command: dict, client, deps: Deps) -> dict:
 
 
 def settings(parsed: Command, command: dict, client, deps: Deps) -> None:
-    open_settings(
-        client,
-        deps,
-        team_id=command["team_id"],
-        user_id=command["user_id"],
-        trigger_id=command["trigger_id"],
-    )
+    open_settings(client, deps, command["team_id"], command["user_id"], command["trigger_id"])
 
 
 def warn_new_supplier(parsed: Command, command: dict, client, deps: Deps) -> dict:
@@ -101,13 +98,15 @@ def _reconnect_link(
     if connection.provider not in deps.providers:
         return msgs.not_configured(connection.provider, deps.config.public_url)
     url = deps.connections.login_url(
-        team_id=connection.team_id,
-        user_id=user_id,
-        channel_id=channel_id,
-        response_url=response_url,
-        provider=connection.provider,
-        purpose="reconnect",
-        connection_id=connection.id,
+        OAuthState(
+            team_id=connection.team_id,
+            user_id=user_id,
+            channel_id=channel_id,
+            response_url=response_url,
+            provider=connection.provider,
+            purpose="reconnect",
+            connection_id=connection.id,
+        )
     )
     return msgs.login_link(connection.provider, url, purpose="reconnect")
 
@@ -178,12 +177,14 @@ def on_switch_provider(body, action, client, respond, *, deps: Deps) -> None:
         reply(body, client, respond, msgs.stale_action())
         return
     url = deps.connections.login_url(
-        team_id=team_id,
-        user_id=user_id,
-        channel_id=(body.get("channel") or {}).get("id"),
-        response_url=body.get("response_url"),
-        provider=provider,
-        purpose="switch",
+        OAuthState(
+            team_id=team_id,
+            user_id=user_id,
+            channel_id=(body.get("channel") or {}).get("id"),
+            response_url=body.get("response_url"),
+            provider=provider,
+            purpose="switch",
+        )
     )
     reply(body, client, respond, msgs.login_link(provider, url, purpose="connect"), replace=True)
 

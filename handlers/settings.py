@@ -45,7 +45,7 @@ def default_account_problem(store, connection, value: str | None) -> str | None:
     return resolution.error
 
 
-def open_settings(client, deps: Deps, *, team_id: str, user_id: str, trigger_id: str) -> None:
+def open_settings(client, deps: Deps, team_id: str, user_id: str, trigger_id: str) -> None:
     connection = deps.store.current_connection(team_id)
     view = msgs.settings_view(
         deps.store.settings(team_id),
@@ -94,7 +94,7 @@ def parse_submission(
 def on_open_settings(ack, body, client, *, deps: Deps) -> None:
     ack()
     team_id, user_id = team_and_user(body)
-    open_settings(client, deps, team_id=team_id, user_id=user_id, trigger_id=body["trigger_id"])
+    open_settings(client, deps, team_id, user_id, body["trigger_id"])
 
 
 def on_submit(ack, body, view, client, *, deps: Deps) -> None:

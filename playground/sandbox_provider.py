@@ -33,7 +33,6 @@ from typing import Any
 import httpx
 
 from providers import base, http
-from providers.clock import Clock
 from providers.grant import OAuthProvider
 
 SERVICE = "Sandbox Books"
@@ -45,9 +44,6 @@ REFRESH_TOKEN_LIFETIME = timedelta(days=60)
 
 CAPABILITIES = base.Capabilities(
     pkce=True,
-    new_supplier_warning=True,
-    tracking=True,
-    multi_currency=True,
     bill_statuses=("DRAFT", "SUBMITTED", "AUTHORISED"),
     refresh_token_idle_days=60,
 )
@@ -101,40 +97,27 @@ def _when(value: Any) -> datetime | None:
         return None
 
 
+def _refresh_lifetime(data: Mapping[str, Any]) -> timedelta:
+    try:
+        return timedelta(seconds=float(data["refresh_token_expires_in"]))
+    except (KeyError, TypeError, ValueError):
+        return REFRESH_TOKEN_LIFETIME
+
+
 class SandboxProvider(OAuthProvider):
     name = "sandbox"
     display_name = SERVICE
     capabilities = CAPABILITIES
+    rules = http.ApiRules(RATE_LIMIT, sandbox_throttle, _refresh_lifetime)
 
-    def __init__(
-        self,
-        config: base.ProviderConfig,
-        settings: SandboxSettings,
-        *,
-        http_client: httpx.Client,
-        clock: Clock,
-        timing: http.Timing | None = None,
-    ):
+    def __init__(self, config: base.ProviderConfig, settings: SandboxSettings, **parts):
         self._settings = settings
         self._base = settings.url.rstrip("/")
-        self._connect(
-            http.OAuthSettings(
-                service=SERVICE,
-                client_id=settings.client_id,
-                client_secret=settings.client_secret,
-                authorize_url=f"{self._base}/oauth/authorize",
-                token_url=f"{self._base}/oauth/token",
-                redirect_uri=f"{config.public_url}/oauth/sandbox/callback",
-                scope=SCOPES,
-                pkce=True,
-            ),
-            http_client=http_client,
-            clock=clock,
-            timing=timing,
-            throttle=sandbox_throttle,
-            rate_limit=RATE_LIMIT,
-            refresh_lifetime=_refresh_lifetime,
-        )
+        super().__init__(config, **parts)
+
+    def _oauth_settings(self, config: base.ProviderConfig) -> http.OAuthSettings:
+        oauth = f"{self._base}/oauth"
+        return self._login(config, self._settings, f"{oauth}/authorize", f"{oauth}/token", SCOPES)
 
     # -- the grant ----------------------------------------------------------------------------
 
@@ -157,13 +140,6 @@ class SandboxProvider(OAuthProvider):
             self._api_session(tenant_id, tokens, {}),
             base_url=f"{self._base}/api/orgs/{tenant_id}",
         )
-
-
-def _refresh_lifetime(data: Mapping[str, Any]) -> timedelta:
-    try:
-        return timedelta(seconds=float(data["refresh_token_expires_in"]))
-    except (KeyError, TypeError, ValueError):
-        return REFRESH_TOKEN_LIFETIME
 
 
 class SandboxSession:

@@ -185,12 +185,11 @@ class PublishedBill:
 
 @dataclass(frozen=True)
 class Capabilities:
-    pkce: bool
-    new_supplier_warning: bool
-    tracking: bool
-    multi_currency: bool
-    bill_statuses: tuple[str, ...]
-    refresh_token_idle_days: int
+    """What differs between providers that the services must know."""
+
+    pkce: bool  # the login sends a PKCE code verifier
+    bill_statuses: tuple[str, ...]  # the statuses a published bill may be given
+    refresh_token_idle_days: int  # an unused refresh token dies after this many days
 
 
 def supplier_name(name: str) -> str:

@@ -1,30 +1,37 @@
 """What every OAuth 2.0 provider shares: the grant and the set-up of a per-tenant API session.
 
 Xero, QuickBooks and Sandbox Books differ in their URLs, their throttling answers and how they
-list the organisations a grant reaches; the rest is this base class. A provider calls
-`_connect(...)` from its `__init__` with its `OAuthSettings`, throttle and rate limit, and gets
-`authorize_url`, `exchange_code`, `refresh`, the retrying `_bearer_get` for its tenant list and
-`_api_session` for `session()`.
+list the organisations a grant reaches; the rest is this base class. A provider names its
+`rules` (`ApiRules`: rate limit, throttle reader, refresh-token lifetime) and its
+`_oauth_settings(config)`, and gets `authorize_url`, `exchange_code`, `refresh`, the retrying
+`_bearer_get` for its tenant list and `_api_session` for `session()`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import timedelta
 from typing import Any
 
 import httpx
 
-from providers.base import Grant, Tenant, TokenSet, TokenStore, ValidationFailed
+from providers.base import (
+    Capabilities,
+    ClientCredentials,
+    Grant,
+    ProviderConfig,
+    Tenant,
+    TokenSet,
+    TokenStore,
+    ValidationFailed,
+)
 from providers.clock import Clock
 from providers.http import (
+    ApiRules,
     ApiSession,
     OAuthClient,
     OAuthSettings,
-    RateLimit,
     RateLimiter,
     Retrier,
-    Throttle,
     Timing,
     read_json,
 )
@@ -35,6 +42,8 @@ class OAuthProvider:
 
     name: str
     display_name: str  # the service's name in messages, e.g. "Xero"
+    capabilities: Capabilities
+    rules: ApiRules
 
     oauth: OAuthClient
     _http: httpx.Client
@@ -43,29 +52,56 @@ class OAuthProvider:
     _retrier: Retrier
     _limiter: RateLimiter
 
-    def _connect(
+    def __init__(
         self,
-        settings: OAuthSettings,
+        config: ProviderConfig,
         *,
         http_client: httpx.Client,
         clock: Clock,
-        timing: Timing | None,
-        throttle: Callable[[httpx.Response], Throttle | None],
-        rate_limit: RateLimit,
-        refresh_lifetime: Callable[[Mapping[str, Any]], timedelta],
+        timing: Timing | None = None,
     ) -> None:
         """Set up the HTTP client, retries, per-tenant rate limits and the OAuth client."""
+        self._config = config
         self._http = http_client
         self._clock = clock
         self._timing = timing or Timing()
-        self._retrier = Retrier(settings.service, self._timing, throttle)
-        self._limiter = RateLimiter(rate_limit, self._timing)
+        self._retrier = Retrier(self.display_name, self._timing, self.rules.throttle)
+        self._limiter = RateLimiter(self.rules.rate_limit, self._timing)
         self.oauth = OAuthClient(
-            settings,
+            self._oauth_settings(config),
             http_client=http_client,
             retrier=self._retrier,
             clock=clock,
-            refresh_lifetime=refresh_lifetime,
+            refresh_lifetime=self.rules.refresh_lifetime,
+        )
+
+    def _oauth_settings(self, config: ProviderConfig) -> OAuthSettings:
+        """The provider's OAuth client settings (`_login`); ValueError when not configured."""
+        raise NotImplementedError
+
+    def _login(
+        self,
+        config: ProviderConfig,
+        client: ClientCredentials | None,
+        authorize_url: str,
+        token_url: str,
+        scope: str,
+        **extra: Any,
+    ) -> OAuthSettings:
+        """The OAuth settings every provider shares the shape of: its callback is
+        `{public_url}/oauth/<name>/callback` and PKCE is on when its capabilities say so."""
+        if client is None:
+            raise ValueError(f"{self.display_name} is not configured (no client ID and secret)")
+        return OAuthSettings(
+            service=self.display_name,
+            client_id=client.client_id,
+            client_secret=client.client_secret,
+            authorize_url=authorize_url,
+            token_url=token_url,
+            redirect_uri=f"{config.public_url}/oauth/{self.name}/callback",
+            scope=scope,
+            pkce=self.capabilities.pkce,
+            **extra,
         )
 
     def __repr__(self) -> str:

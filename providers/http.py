@@ -181,6 +181,15 @@ class RateLimit:
     per_day: int | None = None  # a rolling 24-hour budget (Xero: 5000 a day)
 
 
+@dataclass(frozen=True)
+class ApiRules:
+    """How a provider's API paces and refuses, and how long its refresh tokens live."""
+
+    rate_limit: RateLimit
+    throttle: Callable[[httpx.Response], Throttle | None]  # reads a throttled answer
+    refresh_lifetime: Callable[[Mapping[str, Any]], timedelta]  # from a token answer
+
+
 DAY = 86_400.0
 
 

@@ -89,9 +89,6 @@ THROTTLED = "3001"
 
 CAPABILITIES = base.Capabilities(
     pkce=False,
-    new_supplier_warning=True,
-    tracking=True,
-    multi_currency=True,
     bill_statuses=("AUTHORISED",),
     refresh_token_idle_days=100,
 )
@@ -232,42 +229,30 @@ def _parse_time(value: Any) -> datetime | None:
 class QuickBooksProvider(OAuthProvider):
     name = "quickbooks"
     display_name = SERVICE
+    rules = http.ApiRules(RATE_LIMIT, qbo_throttle, _refresh_lifetime)
 
     def __init__(
         self,
         config: base.ProviderConfig,
         *,
-        http_client: httpx.Client,
-        clock: Clock,
-        timing: http.Timing | None = None,
         revoke_url: str = DEFAULT_REVOKE_URL,
         pkce: bool = False,
+        **parts,
     ):
-        if config.quickbooks is None:
-            raise ValueError("QuickBooks is not configured (QBO_CLIENT_ID, QBO_CLIENT_SECRET)")
         self.capabilities = dataclasses.replace(CAPABILITIES, pkce=pkce)
-        self._config = config
         self._revoke_url = revoke_url
         self._app_url = APP_URLS.get(config.qbo_environment, APP_URLS["production"])
         self._countries: dict[str, str] = {}  # realm -> CompanyInfo.Country, read once
-        self._connect(
-            http.OAuthSettings(
-                service=SERVICE,
-                client_id=config.quickbooks.client_id,
-                client_secret=config.quickbooks.client_secret,
-                authorize_url=config.qbo_auth_url,
-                token_url=config.qbo_token_url,
-                redirect_uri=f"{config.public_url}/oauth/quickbooks/callback",
-                scope=SCOPE,
-                pkce=pkce,
-                token_headers={"x-include-refresh-token-hard-expires-in": "true"},
-            ),
-            http_client=http_client,
-            clock=clock,
-            timing=timing,
-            throttle=qbo_throttle,
-            rate_limit=RATE_LIMIT,
-            refresh_lifetime=_refresh_lifetime,
+        super().__init__(config, **parts)
+
+    def _oauth_settings(self, config: base.ProviderConfig) -> http.OAuthSettings:
+        return self._login(
+            config,
+            config.quickbooks,
+            authorize_url=config.qbo_auth_url,
+            token_url=config.qbo_token_url,
+            scope=SCOPE,
+            token_headers={"x-include-refresh-token-hard-expires-in": "true"},
         )
 
     # -- the grant ----------------------------------------------------------------------------

@@ -95,9 +95,6 @@ BILL_URL = "https://go.xero.com/AccountsPayable/View.aspx?InvoiceID={}"
 
 CAPABILITIES = base.Capabilities(
     pkce=True,
-    new_supplier_warning=True,
-    tracking=True,
-    multi_currency=True,
     bill_statuses=("DRAFT", "SUBMITTED", "AUTHORISED"),
     refresh_token_idle_days=60,
 )
@@ -179,35 +176,16 @@ class XeroProvider(OAuthProvider):
     name = "xero"
     display_name = SERVICE
     capabilities = CAPABILITIES
+    # Xero's token answers do not say how long a refresh token lives.
+    rules = http.ApiRules(RATE_LIMIT, xero_throttle, lambda _answer: REFRESH_TOKEN_LIFETIME)
 
-    def __init__(
-        self,
-        config: base.ProviderConfig,
-        *,
-        http_client: httpx.Client,
-        clock: Clock,
-        timing: http.Timing | None = None,
-    ):
-        if config.xero is None:
-            raise ValueError("Xero is not configured (XERO_CLIENT_ID, XERO_CLIENT_SECRET)")
-        self._config = config
-        self._connect(
-            http.OAuthSettings(
-                service=SERVICE,
-                client_id=config.xero.client_id,
-                client_secret=config.xero.client_secret,
-                authorize_url=f"{config.xero_login_url}/identity/connect/authorize",
-                token_url=f"{config.xero_identity_url}/connect/token",
-                redirect_uri=f"{config.public_url}/oauth/xero/callback",
-                scope=config.xero_scopes,
-                pkce=True,
-            ),
-            http_client=http_client,
-            clock=clock,
-            timing=timing,
-            throttle=xero_throttle,
-            rate_limit=RATE_LIMIT,
-            refresh_lifetime=lambda _data: REFRESH_TOKEN_LIFETIME,
+    def _oauth_settings(self, config: base.ProviderConfig) -> http.OAuthSettings:
+        return self._login(
+            config,
+            config.xero,
+            authorize_url=f"{config.xero_login_url}/identity/connect/authorize",
+            token_url=f"{config.xero_identity_url}/connect/token",
+            scope=config.xero_scopes,
         )
 
     # -- the grant ----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from store.items import ItemQueries
 from store.leases import LeaseQueries
 from store.lists import ListQueries
 from store.notices import NoticeQueries
-from store.oauth import OAuthQueries
+from store.oauth import OAuthQueries, OAuthState
 from store.outbox import OutboxQueries
 from store.schedule import ScheduleQueries
 from store.secrets import Cipher, SecretKeyError, load_cipher
@@ -35,6 +35,7 @@ __all__ = [
     "ConnectionTokenStore",
     "DatabaseError",
     "Grant",
+    "OAuthState",
     "SecretKeyError",
     "Settings",
     "Store",

@@ -24,14 +24,16 @@ PENDING_GRANT_SECONDS = 1800
 
 @dataclass(frozen=True)
 class OAuthState:
+    """Who started a login, from where, and for what: kept until the provider sends them back."""
+
     team_id: str
     user_id: str
     channel_id: str | None
     response_url: str | None
     provider: str
     purpose: str  # connect | reconnect | switch
-    code_verifier: str | None
-    connection_id: int | None
+    connection_id: int | None = None  # the connection a reconnect renews
+    code_verifier: str | None = None  # PKCE, for providers that use it
 
 
 @dataclass(frozen=True)
@@ -55,36 +57,18 @@ def _hash(state: str) -> str:
 
 
 class OAuthQueries:
-    def create_oauth_state(
-        self,
-        *,
-        team_id: str,
-        user_id: str,
-        channel_id: str | None,
-        response_url: str | None,
-        provider: str,
-        purpose: str,
-        code_verifier: str | None,
-        connection_id: int | None = None,
-    ) -> str:
+    def create_oauth_state(self, flow: OAuthState) -> str:
+        """A new single-use state for `flow`; only its hash is stored, the verifier encrypted."""
         state = secrets.token_urlsafe(32)
         now = self.clock.now()
-        flow = OAuthState(
-            team_id=team_id,
-            user_id=user_id,
-            channel_id=channel_id,
-            response_url=response_url,
-            provider=provider,
-            purpose=purpose,
-            code_verifier=code_verifier and self.cipher.encrypt(code_verifier),
-            connection_id=connection_id,
-        )
+        verifier = flow.code_verifier
         self.database.execute(
             *insert(
                 "provider_oauth_states",
                 {
                     "state_hash": _hash(state),
                     **dataclasses.asdict(flow),
+                    "code_verifier": verifier and self.cipher.encrypt(verifier),
                     "created_at": iso(now),
                     "expires_at": iso(now + timedelta(seconds=STATE_SECONDS)),
                 },

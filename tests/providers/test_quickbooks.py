@@ -12,18 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from providers.base import (
-    Bill,
-    BillLine,
-    ConnectionExpired,
-    DuplicateName,
-    ProviderError,
-    ProviderUnavailable,
-    RateLimited,
-    TrackingRef,
-    ValidationFailed,
-    tracking_ref,
-)
+from providers import base
 from providers.http import make_cursor
 from providers.quickbooks import RATE_LIMIT, QuickBooksProvider, qbo_faults
 from tests.providers import fake_quickbooks
@@ -95,7 +84,7 @@ def test_exchange_code_uses_the_callbacks_realm_and_company_name(qbo, fake_qbo_s
 
 def test_exchange_without_a_realm_is_refused(qbo, fake_qbo_server):
     """A callback without realmId cannot name a company: ValidationFailed, no token call."""
-    with pytest.raises(ValidationFailed, match="realmId"):
+    with pytest.raises(base.ValidationFailed, match="realmId"):
         qbo.exchange_code("code", code_verifier=None, callback_params={"code": "code"})
     assert fake_qbo_server.token_calls == 0
 
@@ -157,7 +146,9 @@ def test_tracking_is_classes_and_locations(qbo_session):
         ("class/5000000000000001", "Class: Design"),
         ("department/1", "Location: Downtown"),
     ]
-    assert tracking_ref(records[0]) == TrackingRef("class", "5000000000000001", "Class", "Design")
+    assert base.tracking_ref(records[0]) == base.TrackingRef(
+        "class", "5000000000000001", "Class", "Design"
+    )
 
 
 def test_tax_codes_and_payment_methods(qbo_session):
@@ -255,7 +246,7 @@ def test_duplicate_vendor_name_raises_duplicate_name_with_the_existing_vendor(
     qbo_session, fake_qbo_server
 ):
     """Fault 6240 leads to a vendor lookup by DisplayName (quote escaped) and DuplicateName."""
-    with pytest.raises(DuplicateName) as raised:
+    with pytest.raises(base.DuplicateName) as raised:
         qbo_session.create_supplier("Bob's Burger Joint", idempotency_key="k-1")
     assert raised.value.existing.remote_id == "56"
     assert queries(fake_qbo_server)[-1] == (
@@ -267,7 +258,7 @@ def test_duplicate_vendor_name_raises_duplicate_name_with_the_existing_vendor(
 def test_a_name_taken_by_a_customer_is_a_validation_failure(qbo_session):
     """When the clashing name belongs to a customer (no such vendor), QuickBooks' message is
     raised as ValidationFailed."""
-    with pytest.raises(ValidationFailed) as raised:
+    with pytest.raises(base.ValidationFailed) as raised:
         qbo_session.create_supplier("Amy's Bird Sanctuary", idempotency_key="k-2")
     assert raised.value.messages == [
         "Duplicate Name Exists Error: The name supplied already exists. : Another customer, "
@@ -278,18 +269,18 @@ def test_a_name_taken_by_a_customer_is_a_validation_failure(qbo_session):
 # -- bills ------------------------------------------------------------------------------------
 
 
-def _bill(**changes) -> Bill:
+def _bill(**changes) -> base.Bill:
     values = {
         "supplier_id": "56",
         "date": date(2025, 3, 1),
-        "lines": (BillLine("Lunch", Decimal("11.50"), account_code="6000"),),
+        "lines": (base.BillLine("Lunch", Decimal("11.50"), account_code="6000"),),
     }
-    return Bill(**{**values, **changes})
+    return base.Bill(**{**values, **changes})
 
 
-def _line(account_code: str) -> tuple[BillLine]:
+def _line(account_code: str) -> tuple[base.BillLine]:
     """One line of 1.00 on `account_code`."""
-    return (BillLine("x", Decimal("1"), account_code=account_code),)
+    return (base.BillLine("x", Decimal("1"), account_code=account_code),)
 
 
 def test_create_bill_posts_expense_lines_with_mapped_accounts(qbo_session, fake_qbo_server):
@@ -297,17 +288,20 @@ def test_create_bill_posts_expense_lines_with_mapped_accounts(qbo_session, fake_
     account ids, a class per line and the location on the bill; the fake company is in the US,
     so no GlobalTaxCalculation is sent (Intuit: not applicable to US companies)."""
     lines = (
-        BillLine(
+        base.BillLine(
             "Lunch",
             Decimal("42.50"),
             account_code="6000",
             tax_code="2",
-            tracking=(TrackingRef("class", "5000000000000001"), TrackingRef("department", "1")),
+            tracking=(
+                base.TrackingRef("class", "5000000000000001"),
+                base.TrackingRef("department", "1"),
+            ),
         ),
-        BillLine("Coffee", Decimal("7.25"), account_code="13"),
+        base.BillLine("Coffee", Decimal("7.25"), account_code="13"),
     )
     published = qbo_session.create_bill(
-        Bill(
+        base.Bill(
             supplier_id="56",
             date=date(2025, 3, 1),
             due_date=date(2025, 3, 31),
@@ -368,15 +362,15 @@ def test_sandbox_bills_link_to_the_sandbox_app(
 
 def test_unknown_account_codes_and_mixed_locations_are_refused(qbo_session, fake_qbo_server):
     """A code no account has, or lines naming two locations, fail before anything is posted."""
-    with pytest.raises(ValidationFailed, match="no account with number or name 9999"):
+    with pytest.raises(base.ValidationFailed, match="no account with number or name 9999"):
         qbo_session.create_bill(
             _bill(lines=_line("9999")),
             idempotency_key="b1",
         )
-    with pytest.raises(ValidationFailed, match="one location"):
+    with pytest.raises(base.ValidationFailed, match="one location"):
         places = tuple(
-            BillLine(
-                name, Decimal("1"), account_code="13", tracking=(TrackingRef("department", n),)
+            base.BillLine(
+                name, Decimal("1"), account_code="13", tracking=(base.TrackingRef("department", n),)
             )
             for name, n in (("x", "1"), ("y", "2"))
         )
@@ -387,7 +381,7 @@ def test_unknown_account_codes_and_mixed_locations_are_refused(qbo_session, fake
 def test_bill_faults_are_surfaced_with_intuits_messages(qbo_session):
     """A fault from QuickBooks (unknown vendor) is raised as ValidationFailed with its words,
     the Message not repeated when the Detail already starts with it."""
-    with pytest.raises(ValidationFailed) as raised:
+    with pytest.raises(base.ValidationFailed) as raised:
         qbo_session.create_bill(
             _bill(lines=_line("13"), supplier_id="999"),
             idempotency_key="b3",
@@ -413,7 +407,7 @@ def test_a_401_refreshes_once_and_retries(qbo_session, qbo_tokens, fake_qbo_serv
 def test_invalid_grant_on_refresh_means_the_connection_expired(qbo, fake_qbo_server, clock):
     """A refresh token QuickBooks rejects raises ConnectionExpired."""
     tokens = MemoryTokenStore(token_set("old", "stale-refresh", expires_at=clock.now()))
-    with pytest.raises(ConnectionExpired):
+    with pytest.raises(base.ConnectionExpired):
         everything(qbo.session(fake_qbo_server.realm_id, tokens).fetch_list("account", None))
 
 
@@ -429,7 +423,7 @@ def test_a_403_means_the_connection_expired(qbo_session, fake_qbo_server):
             "AUTHORIZATION",
         ),
     )
-    with pytest.raises(ConnectionExpired, match="ApplicationAuthorizationFailed"):
+    with pytest.raises(base.ConnectionExpired, match="ApplicationAuthorizationFailed"):
         everything(qbo_session.fetch_list("account", None))
 
 
@@ -459,7 +453,7 @@ def test_a_3001_fault_throttles_whatever_the_status(qbo_session, fake_qbo_server
 def test_persistent_throttling_raises_rate_limited(qbo_session, fake_qbo_server, fake_time):
     """Throttled again and again, the request gives up within its budget with RateLimited."""
     fake_qbo_server.queue("/query", *[throttled_xml() for _ in range(5)])
-    with pytest.raises(RateLimited) as raised:
+    with pytest.raises(base.RateLimited) as raised:
         everything(qbo_session.fetch_list("payment_method", None))
     assert raised.value.scope == "minute"
     assert fake_time.sleeps == [15.0, 15.0, 15.0]
@@ -477,10 +471,10 @@ def test_5xx_after_retries_and_malformed_json_are_provider_unavailable(
 ):
     """Repeated 500s, and a 200 that is not JSON, both raise ProviderUnavailable."""
     fake_qbo_server.queue("/query", *[httpx.Response(500)] * 4)
-    with pytest.raises(ProviderUnavailable, match="HTTP 500"):
+    with pytest.raises(base.ProviderUnavailable, match="HTTP 500"):
         everything(qbo_session.fetch_list("account", None))
     fake_qbo_server.queue("/query", httpx.Response(200, text="{not json"))
-    with pytest.raises(ProviderUnavailable, match="unreadable"):
+    with pytest.raises(base.ProviderUnavailable, match="unreadable"):
         everything(qbo_session.fetch_list("account", None))
 
 
@@ -511,7 +505,7 @@ def test_non_us_companies_get_tax_calculation_and_gross_amounts_with_tax_codes(
     TaxInclusiveAmt (the gross); lines without tax codes are NotApplicable. CompanyInfo is
     read once per company."""
     fake_qbo_server.country = "GB"
-    taxed = (BillLine("Lunch", Decimal("12.00"), account_code="6000", tax_code="2"),)
+    taxed = (base.BillLine("Lunch", Decimal("12.00"), account_code="6000", tax_code="2"),)
     qbo_session.create_bill(_bill(lines=taxed), idempotency_key="gb-1")
     body = json.loads(fake_qbo_server.api_requests("/bill")[-1].content)
     assert body["GlobalTaxCalculation"] == "TaxInclusive"
@@ -530,7 +524,7 @@ def test_non_us_companies_get_tax_calculation_and_gross_amounts_with_tax_codes(
 def test_us_companies_send_no_global_tax_calculation(qbo_session, fake_qbo_server):
     """A US company's bill, even with a tax code, carries no GlobalTaxCalculation and no
     TaxInclusiveAmt (the fake refuses GlobalTaxCalculation for US companies)."""
-    taxed = (BillLine("Lunch", Decimal("12.00"), account_code="6000", tax_code="TAX"),)
+    taxed = (base.BillLine("Lunch", Decimal("12.00"), account_code="6000", tax_code="TAX"),)
     qbo_session.create_bill(_bill(lines=taxed), idempotency_key="us-1")
     body = json.loads(fake_qbo_server.api_requests("/bill")[-1].content)
     assert "GlobalTaxCalculation" not in body
@@ -542,10 +536,10 @@ def test_accounts_by_id_skip_the_lookup_and_names_resolve_without_numbers(
 ):
     """A line with the account's Id is sent as is (no Account query); a line naming an account
     by name (no account number) finds its Id."""
-    lines = (BillLine("Lunch", Decimal("5"), account_id="13"),)
+    lines = (base.BillLine("Lunch", Decimal("5"), account_id="13"),)
     qbo_session.create_bill(_bill(lines=lines), idempotency_key="by-id")
     assert fake_qbo_server.api_requests("/query") == []
-    named = (BillLine("Lunch", Decimal("5"), account_code="meals and entertainment"),)
+    named = (base.BillLine("Lunch", Decimal("5"), account_code="meals and entertainment"),)
     qbo_session.create_bill(_bill(lines=named), idempotency_key="by-name")
     body = json.loads(fake_qbo_server.api_requests("/bill")[-1].content)
     assert body["Line"][0]["AccountBasedExpenseLineDetail"]["AccountRef"] == {"value": "13"}
@@ -554,7 +548,7 @@ def test_accounts_by_id_skip_the_lookup_and_names_resolve_without_numbers(
 def test_a_revocation_answered_400_is_a_failure(qbo, qbo_tokens, fake_qbo_server):
     """Intuit answers 400 when revocation fails: that is reported, not counted as revoked."""
     fake_qbo_server.revoke_status = 400
-    with pytest.raises(ProviderError, match="did not revoke"):
+    with pytest.raises(base.ProviderError, match="did not revoke"):
         qbo.revoke(qbo_tokens.current())
     assert qbo_tokens.current().refresh_token in fake_qbo_server.refresh_tokens
 

@@ -54,9 +54,6 @@ class FakeProvider:
     def __post_init__(self):
         self.capabilities = Capabilities(
             pkce=True,
-            new_supplier_warning=True,
-            tracking=True,
-            multi_currency=True,
             bill_statuses=("DRAFT",),
             refresh_token_idle_days=self.idle_days,
         )

@@ -9,7 +9,7 @@ from bot.clock import FixedClock
 from handlers import connection_messages, ids
 from handlers.settings import parse_submission
 from providers.base import Tenant, TokenSet
-from store import open_store
+from store import OAuthState, open_store
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -37,7 +37,7 @@ def new_state(store, **changes):
         code_verifier="verifier-123",
     )
     values.update(changes)
-    return store.create_oauth_state(**values)
+    return store.create_oauth_state(OAuthState(**values))
 
 
 def test_state_is_single_use(store):
