@@ -11,6 +11,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from slack_bolt import App
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
@@ -29,6 +30,20 @@ log = logging.getLogger("ledgerlink")
 # The smallest set of bot scopes; README.md explains each one.
 BOT_SCOPES = ("commands", "chat:write", "users:read", "im:write")
 SLACK_INSTALL_STATE_SECONDS = 600
+
+
+class _SameToken(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself and, as ledgerlink hands it a
+    client, warns at every start that the token goes unused: the client carries that same
+    token (`web_client(config.slack_api_url, config.slack_bot_token)`), so the warning only
+    alarms whoever reads the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+BOLT_LOG = logging.getLogger("ledgerlink.bolt")
+BOLT_LOG.addFilter(_SameToken())
 
 
 class LedgerlinkApp(App):
@@ -61,7 +76,7 @@ def create_app(
         signing_secret=config.slack_signing_secret or "",
         oauth_settings=_oauth_settings(config, store) if config.multi_workspace else None,
         process_before_response=False,
-        logger=logging.getLogger("ledgerlink.bolt"),
+        logger=BOLT_LOG,
         listener_executor=executor,
     )
     app.deps = build_deps(

@@ -6,8 +6,12 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.admins import AdminPolicy
+from bot.app import create_app
+from bot.clock import SystemClock
+from bot.config import Config
 from bot.errors import SlackUnavailable
 from bot.logsetup import RedactingFormatter
+from store import open_store
 from tests.conftest import ADMIN, STAFF
 
 
@@ -79,3 +83,22 @@ def test_formatter_redacts_tokens_and_configured_secrets():
     for secret in ("xoxb-123-456-abc", "abc.def", "zz&", "my-signing-secret"):
         assert secret not in line
     assert line.count("[redacted]") == 4
+
+
+def test_a_bot_token_in_the_environment_starts_the_app_without_a_warning(
+    fake_slack, tmp_path, monkeypatch, caplog
+):
+    """Bolt reads SLACK_BOT_TOKEN itself and would warn that the client ledgerlink gives it
+    wins; that client carries the same token, so the app starts with no warning logged."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", fake_slack.bot_token)
+    config = Config(
+        slack_bot_token=fake_slack.bot_token,
+        slack_signing_secret="s" * 32,
+        slack_api_url=fake_slack.api_url,
+        db_path=str(tmp_path / "l.db"),
+    )
+    store = open_store(config.db_path, secret_key=None)
+    with caplog.at_level(logging.INFO):
+        create_app(config, store=store, providers={}, clock=SystemClock())
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == []
