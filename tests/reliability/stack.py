@@ -314,10 +314,16 @@ class Stack:
         return response.json()
 
     def wait_item(self, item_id: int, *statuses: str, team: str | None = None, timeout=20.0):
+        """The item once its status is one of `statuses`. "queued" stands for an item waiting
+        for a later retry: `ready` with its next attempt set (a `ready` item without one has
+        not been tried yet, so waiting for plain `ready` could catch it before the failure)."""
+
+        def reached(item: dict) -> bool:
+            queued = item["status"] == "ready" and item["next_attempt_at"] is not None
+            return item["status"] in statuses or ("queued" in statuses and queued)
+
         return wait_until(
-            lambda: (lambda d: d if d["status"] in statuses else None)(
-                self.item(item_id, team=team)
-            ),
+            lambda: (lambda d: d if reached(d) else None)(self.item(item_id, team=team)),
             f"item {item_id} in {statuses}",
             timeout,
         )

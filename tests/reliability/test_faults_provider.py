@@ -135,7 +135,7 @@ def test_unreadable_token_answer_queues_the_item_until_later(stack):
     stack.xero.expire_access_tokens()
     stack.xero.queue(TOKEN, httpx.Response(200, text="<html>maintenance</html>"))
     item = stack.post_item(supplier="Costa Coffee Ltd", reference="TOK-2").json()
-    queued = stack.wait_item(item["id"], "ready")
+    queued = stack.wait_item(item["id"], "queued")
     assert queued["next_attempt_at"] and "unreadable token answer" in queued["error"]
     stack.tick(later(5))
     assert stack.wait_item(item["id"], "published")["bill_id"]
@@ -167,7 +167,7 @@ def test_day_limit_on_supplier_creation_queues_then_publishes(stack):
     retry job then creates it and publishes the bill, once."""
     stack.xero.queue(CONTACTS, status(429, retry_after=600, problem="day"))
     item_id = create_via_prompt(stack, "Daily Limit Dairy", "SUP-2")
-    queued = stack.wait_item(item_id, "ready")
+    queued = stack.wait_item(item_id, "queued")
     assert "rate limit" in queued["error"] and queued["next_attempt_at"]
     stack.tick(later(11))
     assert stack.wait_item(item_id, "published")["bill_id"]
@@ -183,7 +183,7 @@ def test_lost_or_broken_answer_to_a_bill_makes_one_bill(stack, fault):
     stack.xero_net.inject(INVOICES, fault, method="PUT")
     item = stack.post_item(supplier="Costa Coffee Ltd", reference=reference)
     item_id = item.json()["id"]
-    done = stack.wait_item(item_id, "published", "ready")
+    done = stack.wait_item(item_id, "published", "queued")
     if done["status"] == "ready":  # an unreadable answer is not retried inline
         stack.tick(later(5))
         done = stack.wait_item(item_id, "published")
@@ -196,7 +196,7 @@ def test_outage_longer_than_the_retries_queues_the_bill(stack):
     message says "will retry", and the retry job publishes it later, once."""
     stack.xero.queue(INVOICES, *[status(500)] * 4)
     item = stack.post_item(supplier="Costa Coffee Ltd", reference="OUT-1").json()
-    queued = stack.wait_item(item["id"], "ready")
+    queued = stack.wait_item(item["id"], "queued")
     assert "after 4 attempts" in queued["error"] and queued["next_attempt_at"]
     assert stack.slack.wait_for(
         lambda f: [c for c in f.calls_to("chat.update") if "will retry" in c.args.get("text", "")]
@@ -233,7 +233,7 @@ def publish_through_quickbooks_faults(stack):
     assert stack.wait_item(first["id"], "published", team=OTHER_TEAM)["bill_id"]
     stack.quickbooks.queue("/bill", *[status(503)] * 4)
     second = stack.post_item(team=OTHER_TEAM, supplier="QB Outage Co", reference="QB-2").json()
-    assert "after 4 attempts" in stack.wait_item(second["id"], "ready", team=OTHER_TEAM)["error"]
+    assert "after 4 attempts" in stack.wait_item(second["id"], "queued", team=OTHER_TEAM)["error"]
     stack.tick(later(5))
     assert stack.wait_item(second["id"], "published", team=OTHER_TEAM)["bill_id"]
     numbers = [b.get("DocNumber") for b in stack.quickbooks.bills]
@@ -246,7 +246,7 @@ def test_an_answer_no_parser_expected_is_logged_and_retried(stack):
     job publishes it once Xero answers properly."""
     stack.xero.queue(CONTACTS, httpx.Response(200, json={"Contacts": [{"Name": "Odd Answer"}]}))
     item_id = create_via_prompt(stack, "Odd Answer Outfitters", "ODD-1")
-    queued = stack.wait_item(item_id, "ready")
+    queued = stack.wait_item(item_id, "queued")
     assert queued["next_attempt_at"] and "ledgerlink's side" in queued["error"]
     assert f"publishing item {item_id} failed" in stack.log()
     stack.tick(later(5))
