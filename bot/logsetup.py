@@ -40,6 +40,10 @@ class RedactingFormatter(logging.Formatter):
         return text
 
 
+# Libraries whose debug output can include request bodies: WARNING and above unless asked.
+QUIETED = ("slack_sdk", "slack_bolt", "httpx", "httpcore", "authlib")
+
+
 def configure(secrets: Iterable[str] = (), *, level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
@@ -48,6 +52,5 @@ def configure(secrets: Iterable[str] = (), *, level: int = logging.INFO) -> None
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # Library debug output can include request bodies; keep it out unless asked for.
-    for noisy in ("slack_sdk", "slack_bolt", "httpx", "httpcore", "authlib"):
+    for noisy in QUIETED:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import pytest
 from cryptography.fernet import Fernet
 
+from bot.logsetup import QUIETED as QUIETED_LOGGERS
 from tests.fakes.databases import TestDatabase, fresh_database
 from tests.fakes.process import ServeCluster, ServeProcess
 from tests.fakes.slack import FakeSlack
@@ -23,6 +25,21 @@ def clean_environ(monkeypatch):
     for key in list(os.environ):
         if key.startswith(PREFIXES):
             monkeypatch.delenv(key)
+
+
+@pytest.fixture(autouse=True)
+def restore_logging():
+    """Put logging back as it was after each test: a test that runs the CLI in process has
+    `bot.logsetup.configure` point the root logger at the test's captured stderr, which is
+    closed once the test ends, so a later log line from any thread would fail to write."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    quieted = {name: logging.getLogger(name).level for name in QUIETED_LOGGERS}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, was in quieted.items():
+        logging.getLogger(name).setLevel(was)
 
 
 def started_slack() -> FakeSlack:
