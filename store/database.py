@@ -27,7 +27,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -196,11 +196,12 @@ class Database:
                 self._local.depth -= 1
             return
         if self.postgresql:
-            self._run(conn, "BEGIN")
             try:
-                self._run(conn, f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+                # One round trip: without parameters psycopg sends both as one simple query.
+                self._run(conn, f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
             except BaseException:
-                self._run(conn, "ROLLBACK")
+                with suppress(Exception):  # keep the first error, not this one's
+                    self._run(conn, "ROLLBACK")
                 raise
         else:
             self._run(conn, "BEGIN IMMEDIATE")
