@@ -2,6 +2,8 @@
 
     python -m bench.matcher_calibration            # dev and held-out, 400 and 100,000 suppliers
     python -m bench.matcher_calibration --smoke    # 400 suppliers, a few queries: seconds
+    python -m bench.matcher_calibration --dev-large 8 --sizes 400,10000 --misses
+        # 8 more dev splits (DEV's locales, other seeds): where the scorer still fails
 
 Data: bench/eval_names.py — Faker company names in several locales and a documented noise
 model (typos at any position, format noise, word changes, all mixed), hard negatives, card
@@ -488,10 +490,82 @@ def figures(section: str, sets, negatives, pairs) -> list[Figure]:
     return rows
 
 
+def _misses(index: matching.SupplierIndex, listed, queries: Sequence[data.Query]) -> list[str]:
+    """A line per query whose supplier is not offered first: what was offered instead."""
+    names = dict(listed)
+    lookup = ledgerlink_lookup(index)
+    lines = []
+    for query in queries:
+        ids = lookup(query.text)
+        if ids[:1] == [query.expected_id]:
+            continue
+        rank = ids.index(query.expected_id) + 1 if query.expected_id in ids else None
+        first = names[ids[0]] if ids else "nothing"
+        lines.append(
+            f"    {query.text!r} -> {first!r} (wanted {names[query.expected_id]!r}, "
+            f"{'rank ' + str(rank) if rank else 'not offered'})"
+        )
+    return lines
+
+
+def evaluate_dev_large(count: int, sizes: Sequence[int], queries: int, misses: bool, log=print):
+    """The noisy sets and descriptors of `count` more dev splits (`data.dev_large`), each
+    split's figures and, per size and kind, the totals beside the plain scorers' on the same
+    queries. Development data only: the held-out split is not touched."""
+    totals: dict[tuple[int, str], list] = {}
+    for size in sizes:
+        for split in data.dev_large(count):
+            listed = data.descriptor_suppliers(split, size)
+            index = matching.SupplierIndex.build(listed)
+            kinds = {
+                kind: data.noisy_queries(split, size, kind, queries) for kind in data.NOISY_KINDS
+            }
+            kinds["descriptors"] = data.descriptors(split, size, queries // 3)
+            for kind, chosen in kinds.items():
+                result = measure_set(split.name, size, kind, chosen, index, listed, None)
+                log(_set_line(result))
+                if misses:
+                    for line in _misses(index, listed, chosen):
+                        log(line)
+                total = totals.setdefault((size, kind), [0, 0.0, 0.0, {}])
+                total[0] += result.count
+                total[1] += result.top1 * result.count / 100
+                total[2] += result.top3 * result.count / 100
+                for name, (top1, top3) in result.sample_baselines.items():
+                    hits = total[3].setdefault(name, [0.0, 0.0])
+                    hits[0] += top1 * result.count / 100
+                    hits[1] += top3 * result.count / 100
+            negatives = data.hard_negatives(split, size, queries // 2)
+            wrong = sum(index.exact(q.text) is not None for q in negatives)
+            log(f"{split.name:8} {size:>7,} hard negatives auto-published: {wrong}")
+    log("\ntotals, top-1/top-3 (ledgerlink; plain scorers on the same queries):")
+    for (size, kind), (n, top1, top3, base) in totals.items():
+        plain = ", ".join(
+            f"{name} {_pair((100 * a / n, 100 * b / n))}" for name, (a, b) in base.items()
+        )
+        ours = _pair((100 * top1 / n, 100 * top3 / n))
+        log(f"  {size:>7,} {kind:11} {n:5} q: ledgerlink {ours}; {plain}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.matcher_calibration")
     parser.add_argument("--smoke", action="store_true", help="400 suppliers, a few queries")
+    parser.add_argument(
+        "--dev-large",
+        type=int,
+        metavar="N",
+        help="only N more dev splits (DEV's locales, other seeds), to find what fails",
+    )
+    parser.add_argument(
+        "--sizes", default="400", help="with --dev-large: supplier counts, comma-separated"
+    )
+    parser.add_argument("--queries", type=int, default=300, help="with --dev-large: per set")
+    parser.add_argument("--misses", action="store_true", help="with --dev-large: list misses")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.dev_large:
+        sizes = [int(size) for size in args.sizes.split(",")]
+        evaluate_dev_large(args.dev_large, sizes, args.queries, args.misses)
+        return 0
     sets, negatives, pairs = evaluate(SMOKE if args.smoke else FULL)
     missed = [f.name for f in figures("matching", sets, negatives, pairs) if f.met is False]
     print("\ntargets missed: " + ("; ".join(missed) if missed else "none"))

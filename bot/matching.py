@@ -530,7 +530,7 @@ LAST_WORD_FACTOR = 0.9
 BRAND_SCORE = 92.0  # a statement line's first word is a name's first word
 # The share of the plain character ratio of the names as written in a candidate's score: a
 # tie-breaker between suppliers the rules score alike.
-PLAIN_SHARE = 0.02
+PLAIN_SHARE = 0.03
 # A candidate is offered when it scores at least this: close enough that someone might mean it.
 OFFER_FLOOR = 50.0
 # Kept for the type-ahead's fuzzy results and the labelled pairs: a close match.
@@ -874,6 +874,9 @@ def query_forms(name: str, known: Callable[[str], bool] | None = None) -> list[Q
     """
     plain = normalize(name)
     readings: list[tuple[NormalizedName, float, bool]] = [(plain, 1.0, False)]
+    repaired = squeezed(name)
+    if repaired is not None:
+        readings.append((normalize(repaired), 1.0, False))
     if plain.legal_form is None:
         words = _words(name)
         if len(words) >= _MIN_WORDS_LEGAL_THEN_WORD and len(words[-1]) >= _MIN_SPLIT:
@@ -893,6 +896,23 @@ def query_forms(name: str, known: Callable[[str], bool] | None = None) -> list[Q
             seen.add(normalized)
             forms.append(QueryForm(normalized, factor, cut))
     return forms
+
+
+# Noise inside a word: control and invisible characters, and punctuation but "-", "&" and "/",
+# between two letters or digits ("Whit^aker", "We\x07ber", "Har.tman", "San,ford").
+_INSIDE_NOISE = re.compile(
+    r"(?<=[^\W_])(?:[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2060\ufeff]|[_.,^'`~*;:!?\"|])+(?=[^\W_])"
+)
+
+
+def squeezed(name: str) -> str | None:
+    """`name` less what reads as noise inside a word (`_INSIDE_NOISE`: "Whit^akerLLC" →
+    "WhitakerLLC", "CharpentierS.A.S." → "CharpentierSAS"), or None if it has none. A reading
+    only: normalisation (and so exact lookups and learnt rules) keeps such characters as word
+    breaks, since "Smith,Jones" may be two words."""
+    text = name[:MAX_NAME_CHARS]
+    repaired = _INSIDE_NOISE.sub("", text)
+    return repaired if repaired != text else None
 
 
 def _less_last_word(name: str, vocabulary: Container[str]) -> NormalizedName | None:
@@ -962,8 +982,11 @@ _SEARCH_SCAN_PER_RESULT = 20  # how many text hits per wanted result a search lo
 RESCORE = 24  # how many shortlisted suppliers are scored in full
 POSTINGS_BUDGET = 4_000  # suppliers gathered through the query's rarest words, at most
 COMMON_BUDGET = 40_000  # postings of commoner words checked against those, at most
-FALLBACK_BELOW = 70.0  # when the best shortlisted supplier scores less, every name is compared
+FALLBACK_BELOW = 60.0  # when the best shortlisted supplier scores less, every name is compared
 FALLBACK_CUTOFF = 75.0  # in characters, keeping those at least this close
+# ... and when not one supplier scores OFFER_FLOOR, those at least this close: the prompt
+# always offers the closest suppliers ("IFM" for IFF).
+NOTHING_CUTOFF = 60.0
 SHORTLIST_SIMILARITY = 75.0  # how close an indexed word must be to gather its suppliers
 _MIN_DELETE_LENGTH = 4  # shorter words are looked up as they are
 _PREFIX_CANDIDATES = 20  # suppliers whose name starts with a name cut short, at most
@@ -1232,17 +1255,19 @@ class SupplierIndex:
         queries = [_form(reading.normalized) for reading in readings]
         for query, reading in zip(queries, readings, strict=True):
             add(query, self._shortlist(query), reading.factor, reading.cut)
-        if len(queries) == 1 and max(best.values(), default=0.0) < LAST_WORD_BELOW:
+        plain_only = all(reading.factor == 1.0 for reading in readings)
+        if plain_only and max(best.values(), default=0.0) < LAST_WORD_BELOW:
             # Nothing sure: the name may carry one word more than any supplier's, last ("Klapp
             # AG Services", "NavoneGroup Trading"); the name less that word is a reading too
             # when that word is one of the suppliers' words as it is (a misspelt word of the
             # name is no word added: "Torpy Xrkry" stays Torphy-Corkery, not Torphy PLC).
-            shorter = _less_last_word(name, self._postings)
+            shorter = _less_last_word(squeezed(name) or name, self._postings)
             if shorter is not None:
                 query = _form(shorter)
                 add(query, self._shortlist(query), LAST_WORD_FACTOR)
                 queries.append(query)
-        if queries and max(best.values(), default=0.0) < FALLBACK_BELOW:
+        top = max(best.values(), default=0.0)
+        if queries and top < FALLBACK_BELOW:
             # Nothing close through the words (two typos in one word, a word broken in
             # three): the names closest in characters, all of them compared, in C.
             closest = process.extract(
@@ -1251,7 +1276,7 @@ class SupplierIndex:
                 scorer=fuzz.ratio,
                 processor=None,
                 limit=RESCORE,
-                score_cutoff=FALLBACK_CUTOFF,
+                score_cutoff=FALLBACK_CUTOFF if top >= OFFER_FLOOR else NOTHING_CUTOFF,
             )
             add(queries[0], (entry for _, _, entry in closest), 1.0)
         names = self._names
