@@ -429,6 +429,16 @@ def _is_reference(word: str) -> bool:
     return digits >= 3 or (digits >= 2 and len(word) >= 6) or word.startswith("#")
 
 
+def _less_country(name: str) -> str | None:
+    """`name` less a trailing country code ("Rousset S.A. UK" → "Rousset S.A."), or None."""
+    words = name.split()
+    if len(words) < 2 or words[-1].casefold() not in _COUNTRIES:
+        return None
+    while len(words) > 1 and words[-1].casefold() in _COUNTRIES:
+        words.pop()
+    return " ".join(words)
+
+
 def strip_descriptor(text: str, known: Callable[[str], bool] | None = None) -> str | None:
     """The merchant named by a card-statement or till line, or None if `text` is not one.
 
@@ -884,7 +894,11 @@ def query_forms(name: str, known: Callable[[str], bool] | None = None) -> list[Q
             if readings[-1][0].legal_form is None:
                 readings.pop()
         readings += ((normalize(text), 1.0, False) for text in _script_legal_readings(name))
-    merchant = strip_descriptor(name, known)
+    # A statement line is printed in capitals, or has a processor's "*" or a domain; a name
+    # in mixed case with a number is a name ("Unit 645 Tree Surgery Ltd"), read once.
+    # A trailing country code ("Hofmann UK") is read off any name.
+    statement = name.isupper() or "*" in name or _DOMAIN.search(name) is not None
+    merchant = strip_descriptor(name, known) if statement else _less_country(name)
     if merchant is not None:
         words = _words(merchant)
         readings.append((_from_words(words), DESCRIPTOR_FACTOR, len(name) == STATEMENT_CHARS))
