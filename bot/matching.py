@@ -894,15 +894,20 @@ def query_forms(name: str, known: Callable[[str], bool] | None = None) -> list[Q
             if readings[-1][0].legal_form is None:
                 readings.pop()
         readings += ((normalize(text), 1.0, False) for text in _script_legal_readings(name))
-    # A statement line is printed in capitals, or has a processor's "*" or a domain; a name
-    # in mixed case with a number is a name ("Unit 645 Tree Surgery Ltd"), read once.
-    # A trailing country code ("Hofmann UK") is read off any name.
-    statement = name.isupper() or "*" in name or _DOMAIN.search(name) is not None
-    merchant = strip_descriptor(name, known) if statement else _less_country(name)
-    if merchant is not None:
-        words = _words(merchant)
-        readings.append((_from_words(words), DESCRIPTOR_FACTOR, len(name) == STATEMENT_CHARS))
-        readings.append((_from_words(words[:-1]), TRAILING_FACTOR, False))
+    # A statement line is printed in capitals, or has a processor's "*" or a domain; any other
+    # name ("Unit 645 Tree Surgery Ltd", "Cherry-Rsuh UK") is only read less a trailing
+    # country code: its last word is no city, nor its number a store's.
+    if name.isupper() or "*" in name or _DOMAIN.search(name) is not None:
+        merchant = strip_descriptor(name, known)
+        if merchant is not None:
+            words = _words(merchant)
+            cut = len(name) == STATEMENT_CHARS
+            readings.append((_from_words(words), DESCRIPTOR_FACTOR, cut))
+            readings.append((_from_words(words[:-1]), TRAILING_FACTOR, False))
+    else:
+        without = _less_country(name)
+        if without is not None:
+            readings.append((normalize(without), DESCRIPTOR_FACTOR, False))
     forms: list[QueryForm] = []
     seen: set[NormalizedName] = set()
     for normalized, factor, cut in readings:
