@@ -43,15 +43,17 @@ numbers then scale the score down, and so, less, does a legal form on one side o
 only the query has it) or of the same family but not the same. A little of the plain character
 ratio of the names as written (PLAIN_SHARE) breaks near-ties.
 
-A looked-up name has other readings too (`query_forms`): up to a legal form followed by one
-more word ("Munoz PLC Services"); with a CJK legal form one character wrong or broken by
-punctuation ("株式0社"); and, when nothing scores LAST_WORD_BELOW, less a last word that is one
-of the suppliers' words ("Klapp AG Services"). Card-statement and till lines are also looked up
-as the merchant they name (`strip_descriptor`: "SQ *", "PAYPAL *", "AMZN Mktp UK*...", store
-numbers, references, domains, in a line in capitals a long word of no supplier's name), and as
-that merchant less its last word (a city, a word cut short); a line of exactly 22 characters is
-cut there, so a name it begins is close (CUT_SCORE), whatever the cut did to its legal form.
-None of these readings ever makes an exact match.
+A looked-up name has other readings too (`query_forms`): less the noise inside its words
+(`squeezed`: a control character or punctuation between two letters, "Whit^akerLLC"); up to a
+legal form followed by one more word ("Munoz PLC Services"); with a CJK legal form one character
+wrong or broken by punctuation ("株式0社"); and, when nothing scores LAST_WORD_BELOW, less a last
+word that is one of the suppliers' words ("Klapp AG Services"). Card-statement and till lines
+(in capitals, or with a "*" or a domain; any other name is only read less a trailing country
+code) are also looked up as the merchant they name (`strip_descriptor`: "SQ *", "PAYPAL *",
+"AMZN Mktp UK*...", store numbers, references, domains, in a line in capitals a long word of no
+supplier's name), and as that merchant less its last word (a city, a word cut short); a line of
+exactly 22 characters is cut there, so a name it begins is close (CUT_SCORE), whatever the cut
+did to its legal form. None of these readings ever makes an exact match.
 """
 
 from __future__ import annotations
@@ -878,9 +880,11 @@ def query_forms(name: str, known: Callable[[str], bool] | None = None) -> list[Q
       the name up to its legal form (LEGAL_THEN_WORD_FACTOR);
     * a legal form in CJK script one character wrong, or broken by punctuation ("株式0社",
       "有限会", "株式^会社"): the name with that legal form (`_script_legal_readings`);
-    * a card-statement line: the merchant it names (DESCRIPTOR_FACTOR), and that merchant
-      less its last word (TRAILING_FACTOR: a city, a word cut short). `known`: see
-      `strip_descriptor`.
+    * the name less the noise inside its words (`squeezed`: "Whit^akerLLC");
+    * a card-statement line (in capitals, or with a "*" or a domain): the merchant it names
+      (DESCRIPTOR_FACTOR), and that merchant less its last word (TRAILING_FACTOR: a city, a
+      word cut short); any other name less a trailing country code ("Hofmann UK",
+      DESCRIPTOR_FACTOR). `known`: see `strip_descriptor`.
     """
     plain = normalize(name)
     readings: list[tuple[NormalizedName, float, bool]] = [(plain, 1.0, False)]
