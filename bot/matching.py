@@ -1010,6 +1010,8 @@ FALLBACK_CUTOFF = 75.0  # in characters, keeping those at least this close
 # ... and when not one supplier scores OFFER_FLOOR, those at least this close: the prompt
 # always offers the closest suppliers ("IFM" for IFF).
 NOTHING_CUTOFF = 60.0
+# ... and when still not one supplier scores OFFER_FLOOR, the closest this many all the same.
+CLOSEST_WHEN_NOTHING = 3
 SHORTLIST_SIMILARITY = 75.0  # how close an indexed word must be to gather its suppliers
 _MIN_DELETE_LENGTH = 4  # shorter words are looked up as they are
 _PREFIX_CANDIDATES = 20  # suppliers whose name starts with a name cut short, at most
@@ -1243,10 +1245,43 @@ class SupplierIndex:
 
         A card-statement line is also looked up as the merchant it names (`strip_descriptor`).
         """
-        return self._ranked(
-            ((entry, value) for entry, value in self._scores(name).items() if value >= floor),
-            limit,
+        scores = self._scores(name)
+        offered = self._ranked(
+            ((entry, value) for entry, value in scores.items() if value >= floor), limit
         )
+        if offered or limit <= 0:
+            return offered
+        # Not one supplier close enough to mean: the prompt still offers the closest few, best
+        # first, so whoever answers can pick one (or create the supplier). Those the readings
+        # scored come first; names closest in letters fill the rest, ranked after them.
+        wanted = min(limit, CLOSEST_WHEN_NOTHING)
+        offered = self._ranked(scores.items(), wanted)
+        taken = {candidate.supplier_id for candidate in offered}
+        # Their WRatio is put on a scale below OFFER_FLOOR: offered, never close.
+        lowest = offered[-1].score if offered else OFFER_FLOOR
+        for entry, value in self._closest_in_letters(name):
+            if len(offered) == wanted:
+                break
+            if self._ids[entry] not in taken:
+                taken.add(self._ids[entry])
+                scaled = value * (OFFER_FLOOR - 1) / 100
+                offered.append(self._candidate(entry, min(scaled, lowest)))
+        return offered
+
+    def _closest_in_letters(self, name: str) -> list[tuple[int, float]]:
+        """The names closest to `name` by WRatio (a part of one name against the whole of the
+        other counts: "Ott3 Trading" meets "Otto"), for a name no reading shortlisted."""
+        text = _form(normalize(name)).full
+        if not text:
+            return []
+        closest = process.extract(
+            text,
+            self._fulls,
+            scorer=fuzz.WRatio,
+            processor=None,
+            limit=CLOSEST_WHEN_NOTHING * 2,  # some may be offered already
+        )
+        return [(entry, float(value)) for _, value, entry in closest]
 
     def _scores(self, name: str) -> dict[int, float]:
         """Shortlisted suppliers' `score` against `name` (the best of its `query_forms`)."""

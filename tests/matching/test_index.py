@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bench.supplier_names import derive_queries, suppliers
 from bot.matching import (
+    CLOSEST_WHEN_NOTHING,
     OFFER_FLOOR,
     THRESHOLD,
     Candidate,
@@ -348,11 +349,19 @@ ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=300)
 @settings(max_examples=150, deadline=None)
 @given(ANY_TEXT)
 def test_lookups_never_crash_on_arbitrary_text(text):
-    """Any text, with control characters, emoji or stray surrogates, gets an answer."""
+    """Any text, with control characters, emoji or stray surrogates, gets an answer: the
+    suppliers scoring OFFER_FLOOR or more, or else at most the CLOSEST_WHEN_NOTHING closest,
+    best first."""
     _, index = generated()
     index.exact(text)
-    for candidate in index.candidates(text):
-        assert OFFER_FLOOR <= candidate.score <= 100
+    offered = index.candidates(text)
+    scores = [candidate.score for candidate in offered]
+    assert scores == sorted(scores, reverse=True)
+    if offered and scores[0] < OFFER_FLOOR:
+        assert len(offered) <= CLOSEST_WHEN_NOTHING
+        assert all(0 <= score < OFFER_FLOOR for score in scores)
+    else:
+        assert all(OFFER_FLOOR <= score <= 100 for score in scores)
     assert len(index.search(text, limit=10)) <= 10
 
 

@@ -48,6 +48,17 @@ def test_a_name_of_no_close_supplier_still_offers_the_closest():
     assert _first(names, "IFM") == "IFF"
 
 
+def test_a_name_no_reading_shortlists_still_offers_the_closest_three():
+    """ "Ott3 Trading" shortlists no supplier through its words or its letters (Otto scores
+    37.5 by plain ratio): the prompt still offers the three closest, Otto first."""
+    names = ["Otto", "Interflora Group", "Mercer PLC", "Dawson Ltd", "Quigley Inc", "Hale LLC"]
+    index = SupplierIndex.build([(f"s{i}", name) for i, name in enumerate(names)])
+    offered = index.candidates("Ott3 Trading")
+    assert [candidate.name for candidate in offered][:1] == ["Otto"]
+    assert len(offered) == 3
+    assert index.exact("Ott3 Trading") is None
+
+
 def test_a_mixed_case_name_with_a_number_is_read_once():
     """Store numbers come off statement lines (capitals, a "*", a domain), not off names."""
     assert len(query_forms("Unit 645 Tree Surgery Ltd")) == 1
