@@ -1007,10 +1007,8 @@ POSTINGS_BUDGET = 4_000  # suppliers gathered through the query's rarest words, 
 COMMON_BUDGET = 40_000  # postings of commoner words checked against those, at most
 FALLBACK_BELOW = 60.0  # when the best shortlisted supplier scores less, every name is compared
 FALLBACK_CUTOFF = 75.0  # in characters, keeping those at least this close
-# ... and when not one supplier scores OFFER_FLOOR, those at least this close: the prompt
-# always offers the closest suppliers ("IFM" for IFF).
-NOTHING_CUTOFF = 60.0
-# ... and when still not one supplier scores OFFER_FLOOR, the closest this many all the same.
+# ... and when not one supplier scores OFFER_FLOOR, the closest whatever their ratio: the
+# prompt always offers the closest suppliers ("IFM" for IFF, "Ott3 Trading" for Otto), this many.
 CLOSEST_WHEN_NOTHING = 3
 SHORTLIST_SIMILARITY = 75.0  # how close an indexed word must be to gather its suppliers
 _MIN_DELETE_LENGTH = 4  # shorter words are looked up as they are
@@ -1241,7 +1239,8 @@ class SupplierIndex:
     def candidates(
         self, name: str, *, limit: int = 13, floor: float = OFFER_FLOOR
     ) -> list[Candidate]:
-        """The suppliers closest to `name`, best first (ties by name), scoring at least `floor`.
+        """The suppliers closest to `name`, best first (ties by name), scoring at least `floor`;
+        if none does, the CLOSEST_WHEN_NOTHING closest all the same.
 
         A card-statement line is also looked up as the merchant it names (`strip_descriptor`).
         """
@@ -1252,36 +1251,9 @@ class SupplierIndex:
         if offered or limit <= 0:
             return offered
         # Not one supplier close enough to mean: the prompt still offers the closest few, best
-        # first, so whoever answers can pick one (or create the supplier). Those the readings
-        # scored come first; names closest in letters fill the rest, ranked after them.
-        wanted = min(limit, CLOSEST_WHEN_NOTHING)
-        offered = self._ranked(scores.items(), wanted)
-        taken = {candidate.supplier_id for candidate in offered}
-        # Their WRatio is put on a scale below OFFER_FLOOR: offered, never close.
-        lowest = offered[-1].score if offered else OFFER_FLOOR
-        for entry, value in self._closest_in_letters(name):
-            if len(offered) == wanted:
-                break
-            if self._ids[entry] not in taken:
-                taken.add(self._ids[entry])
-                scaled = value * (OFFER_FLOOR - 1) / 100
-                offered.append(self._candidate(entry, min(scaled, lowest)))
-        return offered
-
-    def _closest_in_letters(self, name: str) -> list[tuple[int, float]]:
-        """The names closest to `name` by WRatio (a part of one name against the whole of the
-        other counts: "Ott3 Trading" meets "Otto"), for a name no reading shortlisted."""
-        text = _form(normalize(name)).full
-        if not text:
-            return []
-        closest = process.extract(
-            text,
-            self._fulls,
-            scorer=fuzz.WRatio,
-            processor=None,
-            limit=CLOSEST_WHEN_NOTHING * 2,  # some may be offered already
-        )
-        return [(entry, float(value)) for _, value, entry in closest]
+        # first, so whoever answers can pick one (or create the supplier). `_scores` has
+        # compared every name in letters for such a name and kept the closest.
+        return self._ranked(scores.items(), min(limit, CLOSEST_WHEN_NOTHING))
 
     def _scores(self, name: str) -> dict[int, float]:
         """Shortlisted suppliers' `score` against `name` (the best of its `query_forms`)."""
@@ -1327,14 +1299,17 @@ class SupplierIndex:
         top = max(best.values(), default=0.0)
         if queries and top < FALLBACK_BELOW:
             # Nothing close through the words (two typos in one word, a word broken in
-            # three): the names closest in characters, all of them compared, in C.
+            # three): the names closest in characters, all of them compared, in C. Unless the
+            # best is sure to reach OFFER_FLOOR whatever `with_plain` adds, the closest are
+            # kept however far, for `candidates` to offer.
+            offered = top * (1 - PLAIN_SHARE) >= OFFER_FLOOR
             closest = process.extract(
                 queries[0].full,
                 self._fulls,
                 scorer=fuzz.ratio,
                 processor=None,
                 limit=RESCORE,
-                score_cutoff=FALLBACK_CUTOFF if top >= OFFER_FLOOR else NOTHING_CUTOFF,
+                score_cutoff=FALLBACK_CUTOFF if offered else None,
             )
             add(queries[0], (entry for _, _, entry in closest), 1.0)
         names = self._names

@@ -49,8 +49,8 @@ def test_a_name_of_no_close_supplier_still_offers_the_closest():
 
 
 def test_a_name_no_reading_shortlists_still_offers_the_closest_three():
-    """ "Ott3 Trading" shortlists no supplier through its words or its letters (Otto scores
-    37.5 by plain ratio): the prompt still offers the three closest, Otto first."""
+    """ "Ott3 Trading" scores no supplier OFFER_FLOOR (Otto is 37.5 by plain ratio): the
+    prompt still offers the three closest, Otto first."""
     names = ["Otto", "Interflora Group", "Mercer PLC", "Dawson Ltd", "Quigley Inc", "Hale LLC"]
     index = SupplierIndex.build([(f"s{i}", name) for i, name in enumerate(names)])
     offered = index.candidates("Ott3 Trading")
