@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
@@ -25,6 +26,7 @@ from providers.base import (
     tracking_ref,
 )
 from providers.http import make_cursor
+from providers.quickbooks import QuickBooksProvider
 from providers.xero import XeroProvider, parse_xero_date
 from tests.providers import fake_xero, xero_spec
 from tests.providers.conftest import MemoryTokenStore, token_set
@@ -618,3 +620,12 @@ def test_a_bill_line_with_an_account_id_is_sent_by_id(xero_session, fake_xero_se
     sent = json.loads(fake_xero_server.api_requests("Invoices")[-1].content)["Invoices"][0]
     assert sent["LineItems"][0]["AccountID"] == foobar["AccountID"]
     assert "AccountCode" not in sent["LineItems"][0]
+
+
+@pytest.mark.parametrize("provider", [XeroProvider, QuickBooksProvider])
+def test_a_provider_without_client_credentials_is_refused_by_name(provider, config, clock):
+    """A provider built without its client ID and secret fails at once, naming the service,
+    before any request could be sent with empty credentials."""
+    unconfigured = dataclasses.replace(config, xero=None, quickbooks=None)
+    with httpx.Client() as client, pytest.raises(ValueError, match="is not configured"):
+        provider(unconfigured, http_client=client, clock=clock)
