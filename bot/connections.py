@@ -8,9 +8,8 @@ chosen, tokens are stored encrypted, and every outcome is told to the admin in S
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from authlib.common.security import generate_token
 
@@ -61,7 +60,7 @@ class ConnectionService(Service):
         """The provider's login page for `flow`, behind a new single-use state."""
         implementation = self.providers[flow.provider]
         verifier = generate_token(64) if implementation.capabilities.pkce else None
-        state = self.store.create_oauth_state(dataclasses.replace(flow, code_verifier=verifier))
+        state = self.store.create_oauth_state(replace(flow, code_verifier=verifier))
         self.store.audit(
             flow.team_id,
             flow.user_id,
