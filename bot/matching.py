@@ -71,6 +71,7 @@ from math import log
 from operator import itemgetter
 from typing import NamedTuple
 
+import numpy
 from anyascii import anyascii
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Levenshtein
@@ -1020,6 +1021,73 @@ _MIN_SPLIT = 3  # the shortest part a run-together word is split into
 _GLUED_LEGAL = tuple(spelling[0] for spelling in _LEGAL_FORMS if len(spelling) == 1)
 
 
+# Character trigram postings (`_Trigrams`): a typo anywhere, even two in one word, leaves most
+# of a name's trigrams, so the names sharing the most with the query are close whatever letter
+# the typos hit.
+TRIGRAM_CANDIDATES = 48  # names sharing the most trigrams with the query, compared in letters
+TRIGRAM_RESCORE = 8  # ... and the closest in letters of those, scored in full
+TRIGRAM_MIN_SHARE = 4  # a name must share a quarter of the query's trigrams to be ranked
+TRIGRAM_COMMON = 0.05  # a trigram in more than this share of the names is not looked up
+_TRIGRAM_LETTERS = b"abcdefghijklmnopqrstuvwxyz0123456789"
+_TRIGRAM_BASE = len(_TRIGRAM_LETTERS) + 2  # 0 ends a name, the last code any other character
+_TRIGRAM_CODES = numpy.full(256, _TRIGRAM_BASE - 1, dtype=numpy.uint32)
+_TRIGRAM_CODES[0] = 0
+_TRIGRAM_CODES[numpy.frombuffer(_TRIGRAM_LETTERS, dtype=numpy.uint8)] = numpy.arange(
+    1, len(_TRIGRAM_LETTERS) + 1, dtype=numpy.uint32
+)
+
+
+def _trigram_codes(letters: numpy.ndarray) -> numpy.ndarray:
+    """Each trigram of a run of character codes as one number below _TRIGRAM_BASE ** 3."""
+    return (letters[:-2] * _TRIGRAM_BASE + letters[1:-1]) * _TRIGRAM_BASE + letters[2:]
+
+
+class _Trigrams:
+    """Which names hold each character trigram, as arrays (numpy): built in one pass in C, and
+    a lookup counts the trigrams each name shares with the query with one `bincount`."""
+
+    def __init__(self, keys: list[str]) -> None:
+        encoded = [key.encode("ascii", "replace") for key in keys]
+        lengths = numpy.fromiter(map(len, encoded), dtype=numpy.int64, count=len(encoded))
+        letters = _TRIGRAM_CODES[numpy.frombuffer(b"\0".join(encoded) + b"\0", numpy.uint8)]
+        codes = _trigram_codes(letters)
+        whole = (letters[:-2] != 0) & (letters[1:-1] != 0) & (letters[2:] != 0)
+        owners = numpy.repeat(numpy.arange(len(keys), dtype=numpy.int32), lengths + 1)[:-2]
+        # Below 2 ** 16: numpy sorts them by radix, stably, so each trigram's names stay in order.
+        codes = codes[whole].astype(numpy.uint16)
+        self._entries = owners[whole][numpy.argsort(codes, kind="stable")]
+        counts = numpy.bincount(codes, minlength=_TRIGRAM_BASE**3)
+        self._offsets = numpy.concatenate(([0], numpy.cumsum(counts)))
+        self._sizes = numpy.maximum(lengths - 2, 1)
+        self._common = max(int(len(keys) * TRIGRAM_COMMON), 1)
+
+    def closest(self, key: str, limit: int) -> list[int]:
+        """The `limit` names sharing the largest share of their and `key`'s trigrams (Jaccard),
+        best first; trigrams in more than TRIGRAM_COMMON of the names are not counted."""
+        letters = _TRIGRAM_CODES[numpy.frombuffer(key.encode("ascii", "replace"), numpy.uint8)]
+        codes = numpy.unique(_trigram_codes(letters)) if len(letters) >= 3 else ()
+        offsets, entries = self._offsets, self._entries
+        found = []
+        for code in codes:
+            start, end = offsets[code], offsets[code + 1]
+            if 0 < end - start <= self._common:
+                found.append(entries[start:end])
+        if not found:
+            return []
+        shared = numpy.bincount(numpy.concatenate(found), minlength=len(self._sizes))
+        # Only names sharing a fair part of the query's trigrams are ranked: three typos in a
+        # name of 15 letters leave a third of its 13.
+        near = numpy.flatnonzero(shared >= max(len(codes) // TRIGRAM_MIN_SHARE, 1))
+        if not len(near):
+            return []
+        held = shared[near]
+        share = held / (len(codes) + self._sizes[near] - held)
+        if len(near) > limit:
+            best = numpy.argpartition(-share, limit - 1)[:limit]
+            near, share = near[best], share[best]
+        return near[numpy.argsort(-share, kind="stable")].tolist()
+
+
 def _deletes(word: str) -> set[str]:
     """`word` with one character deleted, each way."""
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
@@ -1060,8 +1128,10 @@ class SupplierIndex:
     characters among them, those equal but for spaces (`_by_joined`) or equal to the query
     less its first or last words (a word added), those whose name starts with the query (a
     statement cut at 22 characters) and those whose initials the query is are then scored in
-    full. When none of them scores FALLBACK_BELOW, every name is compared in characters
-    (rapidfuzz, in C).
+    full, with the TRIGRAM_RESCORE closest in characters of the TRIGRAM_CANDIDATES names sharing
+    the largest share of character trigrams with the query (`_Trigrams`): they find a word with
+    two typos ("Molanov" for Molchanov), which no one-letter deletion reaches. When none of
+    them scores FALLBACK_BELOW, every name is compared in characters (rapidfuzz, in C).
     """
 
     def __init__(self) -> None:
@@ -1084,6 +1154,7 @@ class SupplierIndex:
         self._search_entries: list[int] = []  # the entry of each search key
         self._blob = ""  # the search keys joined with "\n", for substring search
         self._starts: list[int] = []  # offset of each search key in the blob
+        self._trigrams: _Trigrams | None = None  # of each entry's `_Form.full`
 
     # -- building ------------------------------------------------------------------------------
 
@@ -1170,6 +1241,7 @@ class SupplierIndex:
         joined = [form.joined for form in self._forms]
         self._joined_entries = sorted(range(len(joined)), key=joined.__getitem__)
         self._joined_keys = [joined[entry] for entry in self._joined_entries]
+        self._trigrams = _Trigrams(self._fulls)
 
     def with_supplier(self, supplier_id: str, name: str) -> SupplierIndex:
         """A new index with one more supplier (a just-created one); this index is unchanged."""
@@ -1421,6 +1493,19 @@ class SupplierIndex:
                 limit=RESCORE,
             )
             shortlist.update(entries[position] for _, _, position in closest)
+        if self._trigrams is not None:
+            # Names close in letters whatever the words: two typos in one word ("lUlmaen" for
+            # Ullmann), a word broken by punctuation.
+            near = self._trigrams.closest(query.full, TRIGRAM_CANDIDATES)
+            if near:
+                closest = process.extract(
+                    query.full,
+                    [self._fulls[entry] for entry in near],
+                    scorer=fuzz.ratio,
+                    processor=None,
+                    limit=TRIGRAM_RESCORE,
+                )
+                shortlist.update(near[position] for _, _, position in closest)
         by_joined = self._by_joined
         shortlist.update(by_joined.get(query.joined, ()))
         # The query less its first or last words may be a whole name: a word added ("Garcia

@@ -189,6 +189,14 @@ def test_a_typo_in_the_first_letter_is_found():
     assert ids(index.candidates("Woffmann"))[0] == "3"
 
 
+def test_two_typos_in_one_word_are_found_through_shared_letters():
+    """ "Molanov" is two letters short of "Molchanov": no one-letter deletion of either meets
+    the other, and "Milanov Ltd" is close enough that nothing else is searched; the names
+    sharing most trigrams with the query are scored too."""
+    index = SupplierIndex.build([("m", "Molchanov"), ("i", "Milanov Ltd")])
+    assert ids(index.candidates("Molanov"))[:2] == ["m", "i"]
+
+
 def test_split_joined_and_run_together_names_are_found():
     """Noise that moves spaces: "Co mier-St^nton", "ScottLLC", "ClarkWilmiams"."""
     index = SupplierIndex.build(
