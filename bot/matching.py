@@ -29,9 +29,10 @@ different companies.
 Exact lookups (`SupplierIndex.exact`, the only way a bill is published without asking) compare
 cores and legal forms. Everything else is ranked by `score`, which combines, by measurement on
 generated data (`python -m bench.matcher_calibration`, bench/eval_names.py; development split
-only): a character ratio of the names without spaces, with and without the legal form (a typo
-in any letter, split or joined words, a legal form run into the name: "DillPLC"; a legal form
-on one side only counts in letters where the other name ends much like it); word alignment,
+only): a character ratio of the names without spaces, with and without the legal form, in
+which two neighbouring letters swapped count as one typo (`typo_ratio`; a typo in any letter,
+split or joined words, a legal form run into the name: "DillPLC"; a legal form on one side
+only counts in letters where the other name ends much like it); word alignment,
 each word paired once, a misspelt word still a match whatever letter the typo hit, less
 EXTRA_WORD_PENALTY per word one name has more (a dropped or added word); a name cut short (card
 statements keep 22 characters); initials ("IBM", "P&G"); the same words in another order
@@ -582,8 +583,21 @@ def word_similarity(a: str, b: str) -> float:
         return 100.0
     if (a[-1] == "s" or b[-1] == "s") and _stem(a) == _stem(b):
         return PLURAL_SIMILARITY
-    similarity = fuzz.ratio(a, b, score_cutoff=WORD_SIMILARITY)
+    similarity = typo_ratio(a, b, WORD_SIMILARITY)
     return similarity if similarity >= WORD_SIMILARITY else 0.0
+
+
+def typo_ratio(a: str, b: str, score_cutoff: float | None = None) -> float:
+    """`fuzz.ratio`, but two neighbouring letters swapped cost one edit, like a letter dropped,
+    not two: "Meyrs" is closer to "Myers" than to "Meyer", "aVllet" to "Vallet" than to
+    "Mallet". (`fuzz.ratio` counts a swap as a deletion and an insertion, as it counts a
+    letter replaced, so both pairs tie there.)"""
+    similarity = fuzz.ratio(a, b, score_cutoff=score_cutoff)
+    if 0 < similarity < 100:
+        swaps = Levenshtein.distance(a, b) - OSA.distance(a, b)
+        if swaps > 0:
+            similarity += 100 * swaps / (len(a) + len(b))
+    return similarity
 
 
 def _words_score(
@@ -739,7 +753,7 @@ def _char_similarity(a: _Form, b: _Form) -> float:
     without spaces and as spelled, unless only one name has a legal form: then the legal form
     counts only where query `a` ends much like `b`'s, mistyped or glued on ("Dill1PLC", "Erns
     mbH & Co. KG"); "Weiss Store" is no closer to "Weiss eG" than to "Weiss"."""
-    value = fuzz.ratio(a.joined, b.joined)
+    value = typo_ratio(a.joined, b.joined)
     if a.legal is not None and b.legal is None:
         return value
     if a.legal is None and b.legal is not None:

@@ -189,6 +189,17 @@ def test_a_typo_in_the_first_letter_is_found():
     assert ids(index.candidates("Woffmann"))[0] == "3"
 
 
+def test_two_letters_swapped_are_one_typo():
+    """ "Meyrs" is "Myers" with two letters swapped, and "Meyer" with one dropped and one
+    added: a swap is one slip of the fingers, so Myers comes first (plain `fuzz.ratio` ties
+    them, and the tie would go to Meyer by name)."""
+    index = SupplierIndex.build(
+        [("1", "Meyer LLC"), ("2", "Myers LLC"), ("3", "Mallet"), ("4", "Vallet")]
+    )
+    assert ids(index.candidates("Meyrs LLC"))[0] == "2"
+    assert ids(index.candidates("aVllet"))[0] == "4"
+
+
 def test_two_typos_in_one_word_are_found_through_shared_letters():
     """ "Molanov" is two letters short of "Molchanov": no one-letter deletion of either meets
     the other, and "Milanov Ltd" is close enough that nothing else is searched; the names
