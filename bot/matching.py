@@ -477,7 +477,10 @@ def strip_descriptor(text: str, known: Callable[[str], bool] | None = None) -> s
             word
             for word in words[1:]
             if not (
-                word.isalnum() and len(word) >= _MIN_REFERENCE_CHARS and not known(word.casefold())
+                word.isalnum()
+                and len(word) >= _MIN_REFERENCE_CHARS
+                # Normalised as the suppliers' words are: "HÅKAASSON" is close to "hakansson".
+                and not any(map(known, _words(word)))
             )
         ]
     while len(words) > 1 and words[-1].casefold() in _COUNTRIES:

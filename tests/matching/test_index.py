@@ -189,6 +189,13 @@ def test_a_typo_in_the_first_letter_is_found():
     assert ids(index.candidates("Woffmann"))[0] == "3"
 
 
+def test_a_word_in_capitals_with_an_accent_and_a_typo_is_no_reference():
+    """A line in capitals drops long words of no supplier as statement references, but
+    "HÅKAASSON" is "Håkansson" mistyped once its accent is folded as the suppliers' are."""
+    index = SupplierIndex.build([("1", "Jansson Håkansson HB"), ("2", "Jansson HB")])
+    assert ids(index.candidates("JANSSON HÅKAASSON HB"))[0] == "1"
+
+
 def test_two_letters_swapped_are_one_typo():
     """ "Meyrs" is "Myers" with two letters swapped, and "Meyer" with one dropped and one
     added: a swap is one slip of the fingers, so Myers comes first (plain `fuzz.ratio` ties
