@@ -38,8 +38,9 @@ EXTRA_WORD_PENALTY per word one name has more (a dropped or added word); a name 
 statements keep 22 characters); initials ("IBM", "P&G"); the same words in another order
 (SAME_WORDS_SCORE); one name's words in order in the other's with one word more
 (CONTAINED_SCORE: a dropped word, or one added first or last), both also with misspelt words,
-scaled by how close they are; a legal form of one name found among the other's words mistyped,
-split or glued on ("Santiago PZC", "KG aA", "Klap0AG"). A conflicting legal form or differing
+scaled by how close they are (and by REORDERED_MISSPELT for misspelt words in another
+order); a legal form of one name found among the other's words mistyped, split or glued on
+("Santiago PZC", "KG aA", "Klap0AG"). A conflicting legal form or differing
 numbers then scale the score down, and so, less, does a legal form on one side only (more when
 only the query has it) or of the same family but not the same. A little of the plain character
 ratio of the names as written (PLAIN_SHARE) breaks near-ties.
@@ -529,6 +530,7 @@ SAME_WORDS_SCORE = 98.0
 CONTAINED_SCORE = 92.0
 # How close each word must be for the two above to count with misspelt words, scaled down.
 MISSPELT_EVIDENCE = 80.0
+REORDERED_MISSPELT = 0.96  # score factor: misspelt words in another order
 ACRONYM_SCORE = 90.0  # initials: "IBM" / "International Business Machines"
 MIN_PREFIX_CHARS = 4
 MIN_PREFIX_SHARE = 0.6  # a name cut short keeps most of it
@@ -734,14 +736,19 @@ def _misspelt_evidence(a: list[str], b: list[str], similar: Callable[[str, str],
     if len(b) == len(a):
         # Each word of `a` with its best unused word of `b`, best pairs first.
         pairs = sorted(((similar(x, y), i, j) for i, x in enumerate(a) for j, y in enumerate(b)))
-        found, used = [0.0] * len(a), set()
+        found, used, paired = [0.0] * len(a), set(), []
         for value, i, j in reversed(pairs):
             if not found[i] and j not in used and value >= MISSPELT_EVIDENCE:
                 found[i] = value
                 used.add(j)
+                paired.append((i, value, j))
         if all(found):
             mean = sum(w * v for w, v in zip(weights, found, strict=True)) / total
             best = SAME_WORDS_SCORE * mean / 100
+            if [j for _, _, j in sorted(paired)] != sorted(j for _, _, j in paired):
+                # Misspelt and in another order: two changes, so a name in order with a word
+                # as far off comes first ("Jones-Cilon" is Jones-Wilson, not Colon-Jones).
+                best *= REORDERED_MISSPELT
     else:
         for skip in range(len(b)):
             values = [similar(x, y) for x, y in zip(a, b[:skip] + b[skip + 1 :], strict=True)]

@@ -207,6 +207,13 @@ def test_two_letters_swapped_are_one_typo():
     assert ids(index.candidates("aVllet"))[0] == "4"
 
 
+def test_misspelt_words_in_order_beat_the_same_words_reordered():
+    """ "Jones-Cilon": one misspelt word in order (Jones-Wilson) beats a misspelt word and the
+    words reordered (Colon-Jones), two changes."""
+    index = SupplierIndex.build([("1", "Colon-Jones"), ("2", "Jones-Wilson")])
+    assert ids(index.candidates("Jones-Cilon"))[0] == "2"
+
+
 def test_two_typos_in_one_word_are_found_through_shared_letters():
     """ "Molanov" is two letters short of "Molchanov": no one-letter deletion of either meets
     the other, and "Milanov Ltd" is close enough that nothing else is searched; the names
