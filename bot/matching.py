@@ -33,8 +33,11 @@ only): a character ratio of the names without spaces, with and without the legal
 which two neighbouring letters swapped count as one typo (`typo_ratio`; a typo in any letter,
 split or joined words, a legal form run into the name: "DillPLC"; a legal form on one side
 only counts in letters where the other name ends much like it); word alignment,
-each word paired once, a misspelt word still a match whatever letter the typo hit, less
-EXTRA_WORD_PENALTY per word one name has more (a dropped or added word); a name cut short (card
+each word paired once, a misspelt word still a match whatever letter the typo hit, a word
+garbled past that still worth its letters in common (GARBLED_FLOOR: "Escobar-Dos_" is
+Escobar-Rose, not Escobar Ltd with a word added), two words run together and mistyped split
+as the other name's ("JonesKaisre"), less EXTRA_WORD_PENALTY per word one name has more (a
+dropped or added word); a name cut short (card
 statements keep 22 characters); initials ("IBM", "P&G"); the same words in another order
 (SAME_WORDS_SCORE); one name's words in order in the other's with one word more
 (CONTAINED_SCORE: a dropped word, or one added first or last), both also with misspelt words,
@@ -444,6 +447,25 @@ def _less_country(name: str) -> str | None:
     return " ".join(words)
 
 
+def _star_merchant(text: str) -> str | None:
+    """The merchant a statement line's "*" marks: what follows a processor ("SQ *BLUE BOTTLE"),
+    an alias ("AMZN Mktp UK*2K4RT0XY5" → "amazon"), or a merchant in capitals or a domain
+    before it ("UBER *TRIP"); None when `text` has no such "*" ("Elli*tt-Garrett": noise)."""
+    star = _STAR.match(text)
+    if star is None:
+        return None
+    before, after = star.group(1).strip(), star.group(2).strip()
+    if before.casefold() in _PROCESSORS:
+        return after
+    before = _MARKET.sub(" mktp", before)
+    alias = _ALIASES.get(before.casefold())
+    if alias:
+        return alias
+    if len(before) >= _MIN_MERCHANT_BEFORE_STAR and (before.isupper() or "." in before):
+        return before
+    return None
+
+
 def strip_descriptor(text: str, known: Callable[[str], bool] | None = None) -> str | None:
     """The merchant named by a card-statement or till line, or None if `text` is not one.
 
@@ -459,18 +481,7 @@ def strip_descriptor(text: str, known: Callable[[str], bool] | None = None) -> s
     "Rogers, Smith *nd Morgan" or "Elli*tt-Garrett" it is noise inside a name.
     """
     merchant = text.strip()
-    star = _STAR.match(merchant)
-    if star:
-        before, after = star.group(1).strip(), star.group(2).strip()
-        if before.casefold() in _PROCESSORS:
-            merchant = after
-        else:
-            before = _MARKET.sub(" mktp", before)
-            alias = _ALIASES.get(before.casefold())
-            if alias:
-                merchant = alias
-            elif len(before) >= _MIN_MERCHANT_BEFORE_STAR and (before.isupper() or "." in before):
-                merchant = before
+    merchant = _star_merchant(merchant) or merchant
     merchant = _DOMAIN.sub(lambda m: f" {m.group(1)} ", merchant)
     words = [word for word in merchant.split() if not _is_reference(word)]
     if known is not None and text.isupper():
@@ -504,6 +515,10 @@ BLEND_MAX = 0.75  # the better of the character and word signals' share of the s
 PLURAL_SIMILARITY = 95.0
 WORD_SIMILARITY = 60.0  # fuzz.ratio at which two words count as the same word misspelt
 EXTRA_WORD_PENALTY = 14.0  # per word one name has more than the other
+# A word of each name left unpaired counts as the other garbled, as far as `fuzz.ratio` finds
+# them alike, if at least this: "dos" / "rose" (57), "lhed" / "reed" (50), not "anddawson" /
+# "sons" (46).
+GARBLED_FLOOR = 50.0
 LEGAL_FORM_CONFLICT = 0.8  # score factor: "Bartell PLC" / "Bartell LLC"
 NUMBER_CONFLICT = 0.6  # score factor: "Twins 5" / "Twins 6"
 NUMBER_ON_ONE_SIDE = 0.9  # score factor: "Twins" / "Twins 5"
@@ -611,7 +626,8 @@ def _words_score(
     """How well each side's words are found in the other's, weighted by word length.
 
     The better direction counts, less EXTRA_WORD_PENALTY per word of difference in length, so a
-    name with a word dropped stays close; it never falls below the worse direction.
+    name with a word dropped stays close; it never falls below the worse direction. Words left
+    unpaired on both sides are paired as far as they are alike (GARBLED_FLOOR).
     """
     pairs = []
     for i, a in enumerate(a_words):
@@ -626,6 +642,19 @@ def _words_score(
     for value, i, j in pairs:
         if not a_found[i] and not b_found[j]:
             a_found[i] = b_found[j] = value
+    if 0.0 in a_found and 0.0 in b_found:
+        # A word of each side left over: one may be the other garbled past recognition
+        # ("Escobar-Dos_" for Escobar-Rose), which a word added ("Escobar Ltd") is not.
+        rest = [
+            (fuzz.ratio(a, b, score_cutoff=GARBLED_FLOOR), i, j)
+            for i, a in enumerate(a_words)
+            if not a_found[i]
+            for j, b in enumerate(b_words)
+            if not b_found[j]
+        ]
+        for value, i, j in sorted(rest, reverse=True):
+            if value and not a_found[i] and not b_found[j]:
+                a_found[i] = b_found[j] = value
     a_weights = [_weight(a) for a in a_words]
     b_weights = [_weight(b) for b in b_words]
     forward = sum(w * v for w, v in zip(a_weights, a_found, strict=True)) / sum(a_weights)
@@ -797,6 +826,32 @@ def _legal_split(words: tuple[str, ...], legal: str) -> list[str] | None:
     return found
 
 
+def _unglued(
+    words: tuple[str, ...], other: tuple[str, ...], similar: Callable[[str, str], float]
+) -> list[str] | None:
+    """`words` with each word that is two neighbouring words of `other` run together and
+    mistyped, split where the first of them ends ("joneskaisre" → "jones", "kaisre"); None if
+    no word is."""
+    if len(other) < 2:
+        return None
+    pairs = [(len(first), first + second) for first, second in pairwise(other)]
+    split: list[str] = []
+    for word in words:
+        if len(word) >= 2 * _MIN_SPLIT and word not in other:
+            for cut, joined in pairs:
+                # Mistyped: run together as they are, the names compare alike in letters, and
+                # "Leroux Online" is Leroux with a word added, not "Le Roux" with one.
+                if MISSPELT_EVIDENCE <= similar(word, joined) < 100:
+                    cut = min(cut, len(word) - 1)
+                    split += (word[:cut], word[cut:])
+                    break
+            else:
+                split.append(word)
+        else:
+            split.append(word)
+    return split if len(split) > len(words) else None
+
+
 def _similarity(
     a: _Form, b: _Form, similar: Callable[[str, str], float] = word_similarity, cut: bool = False
 ) -> float:
@@ -817,6 +872,17 @@ def _similarity(
     evidence = _word_evidence(list(a.words), list(b.words))
     if not evidence:
         evidence = _misspelt_evidence(list(a.words), list(b.words), similar)
+    # Two words run together and mistyped: "JonesKaisre Brown" is "Jones, Kaiser and Brown".
+    for x_words, y_words in (
+        (_unglued(a.words, b.words, similar), list(b.words)),
+        (list(a.words), _unglued(b.words, a.words, similar)),
+    ):
+        if x_words is not None and y_words is not None:
+            words = max(words, _words_score(x_words, y_words, similar))
+            evidence = max(
+                evidence,
+                _word_evidence(x_words, y_words) or _misspelt_evidence(x_words, y_words, similar),
+            )
     for x, y in ((a, b), (b, a)):
         if x.legal is None and y.legal is not None:
             # A legal form not last: "Swanson Ltd Online" is "Swanson Ltd" with a word added;
@@ -924,9 +990,10 @@ def query_forms(name: str, known: Callable[[str], bool] | None = None) -> list[Q
                 readings.pop()
         readings += ((normalize(text), 1.0, False) for text in _script_legal_readings(name))
     # A statement line is printed in capitals, or has a processor's "*" or a domain; any other
-    # name ("Unit 645 Tree Surgery Ltd", "Cherry-Rsuh UK") is only read less a trailing
-    # country code: its last word is no city, nor its number a store's.
-    if name.isupper() or "*" in name or _DOMAIN.search(name) is not None:
+    # name ("Unit 645 Tree Surgery Ltd", "Cherry-Rsuh UK", "Morse-Leo* UK" with a stray "*")
+    # is only read less a trailing country code: its last word is no city, nor its number a
+    # store's.
+    if name.isupper() or _star_merchant(name) is not None or _DOMAIN.search(name) is not None:
         merchant = strip_descriptor(name, known)
         if merchant is not None:
             words = _words(merchant)

@@ -138,3 +138,27 @@ def test_a_lone_letter_after_a_legal_form_is_no_word_added():
     """ "Neveu S.A..L." is a broken S.A.R.L., not "Neveu SA" with a word "L" added: it finds
     Neveu S.A.R.L. before plain Neveu."""
     assert first(["Neveu", "Neveu S.A.R.L."], "Neveu S.A..L.") == "Neveu S.A.R.L."
+
+
+def test_two_words_run_together_and_mistyped_are_those_words():
+    """ "JonesKaisre Brown" lost a separator and has a typo: it is "Jones, Kaiser and Brown",
+    not "Jones-Brown" with a word added."""
+    names = ["Jones, Kaiser and Brown", "Jones-Brown"]
+    assert first(names, "JonesKaisre Brown") == "Jones, Kaiser and Brown"
+
+
+def test_a_word_garbled_past_recognition_is_no_word_added():
+    """ "Escobar-Dos_": "dos" is "rose" garbled (two of its letters), so Escobar-Rose comes
+    before Escobar Ltd, which would need "dos" added."""
+    names = ["Escobar-Rose", "Escobar Ltd"]
+    assert first(names, "Escobar-Dos_") == "Escobar-Rose"
+    assert first(["Jones, Gilbert and Lee", "Jones-Gilbert"], "Jones, Gilbert and Luae") == (
+        "Jones, Gilbert and Lee"
+    )
+
+
+def test_a_stray_star_inside_a_name_makes_no_statement_line():
+    """ "Morse-Leo* UK" is a name with a stray "*", not a card-statement line: it is not also
+    read less its last words ("Morse"), which put Morse LLC first."""
+    names = ["Morse-Leon", "Morse LLC"]
+    assert first(names, "Mor\x9dse-Leo* UK") == "Morse-Leon"
