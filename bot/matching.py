@@ -1121,15 +1121,16 @@ TRIGRAM_MIN_SHARE = 4  # a name must share a quarter of the query's trigrams to 
 TRIGRAM_COMMON = 0.05  # a trigram in more than this share of the names is not looked up
 _TRIGRAM_LETTERS = b"abcdefghijklmnopqrstuvwxyz0123456789"
 _TRIGRAM_BASE = len(_TRIGRAM_LETTERS) + 2  # 0 ends a name, the last code any other character
-_TRIGRAM_CODES = numpy.full(256, _TRIGRAM_BASE - 1, dtype=numpy.uint32)
+_TRIGRAM_CODES = numpy.full(256, _TRIGRAM_BASE - 1, dtype=numpy.uint16)
 _TRIGRAM_CODES[0] = 0
 _TRIGRAM_CODES[numpy.frombuffer(_TRIGRAM_LETTERS, dtype=numpy.uint8)] = numpy.arange(
-    1, len(_TRIGRAM_LETTERS) + 1, dtype=numpy.uint32
+    1, len(_TRIGRAM_LETTERS) + 1, dtype=numpy.uint16
 )
 
 
 def _trigram_codes(letters: numpy.ndarray) -> numpy.ndarray:
-    """Each trigram of a run of character codes as one number below _TRIGRAM_BASE ** 3."""
+    """Each trigram of a run of character codes as one number below _TRIGRAM_BASE ** 3 (which
+    is below 2 ** 16: uint16 throughout)."""
     return (letters[:-2] * _TRIGRAM_BASE + letters[1:-1]) * _TRIGRAM_BASE + letters[2:]
 
 
@@ -1138,15 +1139,22 @@ class _Trigrams:
     a lookup counts the trigrams each name shares with the query with one `bincount`."""
 
     def __init__(self, keys: list[str]) -> None:
-        encoded = [key.encode("ascii", "replace") for key in keys]
-        lengths = numpy.fromiter(map(len, encoded), dtype=numpy.int64, count=len(encoded))
-        letters = _TRIGRAM_CODES[numpy.frombuffer(b"\0".join(encoded) + b"\0", numpy.uint8)]
+        # One character, one byte ("?" for any other): a name's trigrams start at its offsets.
+        text = "\0".join(keys).encode("ascii", "replace") + b"\0"
+        letters = _TRIGRAM_CODES[numpy.frombuffer(text, numpy.uint8)]
+        del text
         codes = _trigram_codes(letters)
+        # A trigram across the end of a name is none of its.
         whole = (letters[:-2] != 0) & (letters[1:-1] != 0) & (letters[2:] != 0)
+        del letters
+        lengths = numpy.fromiter(map(len, keys), dtype=numpy.int32, count=len(keys))
         owners = numpy.repeat(numpy.arange(len(keys), dtype=numpy.int32), lengths + 1)[:-2]
-        # Below 2 ** 16: numpy sorts them by radix, stably, so each trigram's names stay in order.
-        codes = codes[whole].astype(numpy.uint16)
-        self._entries = owners[whole][numpy.argsort(codes, kind="stable")]
+        owners = owners[whole]
+        codes = codes[whole]
+        del whole
+        # uint16 codes: numpy sorts them by radix, stably, so each trigram's names stay in order.
+        self._entries = owners[numpy.argsort(codes, kind="stable")]
+        del owners
         counts = numpy.bincount(codes, minlength=_TRIGRAM_BASE**3)
         self._offsets = numpy.concatenate(([0], numpy.cumsum(counts)))
         self._sizes = numpy.maximum(lengths - 2, 1)
