@@ -826,6 +826,9 @@ def _legal_split(words: tuple[str, ...], legal: str) -> list[str] | None:
     return found
 
 
+_GLUED_LENGTH_SLACK = 3
+
+
 def _unglued(
     words: tuple[str, ...], other: tuple[str, ...], similar: Callable[[str, str], float]
 ) -> list[str] | None:
@@ -834,22 +837,23 @@ def _unglued(
     no word is."""
     if len(other) < 2:
         return None
-    pairs = [(len(first), first + second) for first, second in pairwise(other)]
-    split: list[str] = []
+    splits = {}
     for word in words:
-        if len(word) >= 2 * _MIN_SPLIT and word not in other:
-            for cut, joined in pairs:
-                # Mistyped: run together as they are, the names compare alike in letters, and
-                # "Leroux Online" is Leroux with a word added, not "Le Roux" with one.
-                if MISSPELT_EVIDENCE <= similar(word, joined) < 100:
-                    cut = min(cut, len(word) - 1)
-                    split += (word[:cut], word[cut:])
-                    break
-            else:
-                split.append(word)
-        else:
-            split.append(word)
-    return split if len(split) > len(words) else None
+        if len(word) < 2 * _MIN_SPLIT or word in other or word in splits:
+            continue
+        for first, second in pairwise(other):
+            # Mistyped: run together as they are, the names compare alike in letters, and
+            # "Leroux Online" is Leroux with a word added, not "Le Roux" with one. (Two words
+            # this alike differ in length by a few letters at most.)
+            if abs(len(word) - len(first) - len(second)) <= _GLUED_LENGTH_SLACK and (
+                MISSPELT_EVIDENCE <= similar(word, first + second) < 100
+            ):
+                cut = min(len(first), len(word) - 1)
+                splits[word] = (word[:cut], word[cut:])
+                break
+    if not splits:
+        return None
+    return [part for word in words for part in splits.get(word, (word,))]
 
 
 def _similarity(
@@ -1116,7 +1120,8 @@ _GLUED_LEGAL = tuple(spelling[0] for spelling in _LEGAL_FORMS if len(spelling) =
 # of a name's trigrams, so the names sharing the most with the query are close whatever letter
 # the typos hit.
 TRIGRAM_CANDIDATES = 48  # names sharing the most trigrams with the query, compared in letters
-TRIGRAM_RESCORE = 8  # ... and the closest in letters of those, scored in full
+TRIGRAM_RESCORE = 8  # ... and the closest in letters of those, scored in full,
+TRIGRAM_CUTOFF = 70.0  # if at least this close (`fuzz.ratio`)
 TRIGRAM_MIN_SHARE = 4  # a name must share a quarter of the query's trigrams to be ranked
 TRIGRAM_COMMON = 0.05  # a trigram in more than this share of the names is not looked up
 _TRIGRAM_LETTERS = b"abcdefghijklmnopqrstuvwxyz0123456789"
@@ -1603,6 +1608,7 @@ class SupplierIndex:
                     scorer=fuzz.ratio,
                     processor=None,
                     limit=TRIGRAM_RESCORE,
+                    score_cutoff=TRIGRAM_CUTOFF,
                 )
                 shortlist.update(near[position] for _, _, position in closest)
         by_joined = self._by_joined
