@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
@@ -10,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.supplier_names import derive_queries, suppliers
+from bot import matching
 from bot.matching import (
     CLOSEST_WHEN_NOTHING,
     OFFER_FLOOR,
@@ -352,6 +354,32 @@ def test_with_supplier_renames_an_existing_id(index):
     assert len(renamed) == len(index)
     assert renamed.exact("Finest Foods Ltd").supplier_id == "s1"
     assert renamed.exact("Fine Foods Ltd") is None
+
+
+def test_building_pauses_the_cycle_collector_and_restores_it(monkeypatch):
+    """The collector is off while an index is built (no cycles are made; collections would walk
+    the whole heap) and as it was afterwards, even when a build fails."""
+    seen = []
+
+    def spy(name: str):
+        seen.append(gc.isenabled())
+        if name == "Broken":
+            raise RuntimeError("a name the normaliser chokes on")
+        return normalize(name)
+
+    monkeypatch.setattr(matching, "normalize", spy)
+    assert gc.isenabled()
+    SupplierIndex.build([("1", "Acme Ltd")])
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(RuntimeError):
+        SupplierIndex.build([("1", "Acme"), ("2", "Broken")])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        SupplierIndex.build(SUPPLIERS)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_an_empty_index_answers_nothing():
