@@ -622,6 +622,16 @@ def typo_ratio(a: str, b: str, score_cutoff: float | None = None) -> float:
     return similarity
 
 
+def _pair_best_first(
+    a_found: list[float], b_found: list[float], scored: list[tuple[float, int, int]]
+) -> None:
+    """Pair words `(value, i, j)` of `scored`, best first, each word at most once and only
+    where its `found` is still 0, recording the value on both sides."""
+    for value, i, j in sorted(scored, reverse=True):
+        if value and not a_found[i] and not b_found[j]:
+            a_found[i] = b_found[j] = value
+
+
 def _words_score(
     a_words: list[str], b_words: list[str], similarity: Callable[[str, str], float]
 ) -> float:
@@ -631,19 +641,14 @@ def _words_score(
     name with a word dropped stays close; it never falls below the worse direction. Words left
     unpaired on both sides are paired as far as they are alike (GARBLED_FLOOR).
     """
-    pairs = []
-    for i, a in enumerate(a_words):
-        for j, b in enumerate(b_words):
-            value = similarity(a, b)
-            if value:
-                pairs.append((value, i, j))
-    pairs.sort(reverse=True)
     # Each word is paired at most once, best pairs first: "Brown-Jones Services" does not find
     # both of "Brown, Jones and Brown"'s "brown"s in its one.
     a_found, b_found = [0.0] * len(a_words), [0.0] * len(b_words)
-    for value, i, j in pairs:
-        if not a_found[i] and not b_found[j]:
-            a_found[i] = b_found[j] = value
+    _pair_best_first(
+        a_found,
+        b_found,
+        [(similarity(a, b), i, j) for i, a in enumerate(a_words) for j, b in enumerate(b_words)],
+    )
     if 0.0 in a_found and 0.0 in b_found:
         # A word of each side left over: one may be the other garbled past recognition
         # ("Escobar-Dos_" for Escobar-Rose), which a word added ("Escobar Ltd") is not.
@@ -654,9 +659,7 @@ def _words_score(
             for j, b in enumerate(b_words)
             if not b_found[j]
         ]
-        for value, i, j in sorted(rest, reverse=True):
-            if value and not a_found[i] and not b_found[j]:
-                a_found[i] = b_found[j] = value
+        _pair_best_first(a_found, b_found, rest)
     a_weights = [_weight(a) for a in a_words]
     b_weights = [_weight(b) for b in b_words]
     forward = sum(w * v for w, v in zip(a_weights, a_found, strict=True)) / sum(a_weights)
@@ -767,16 +770,14 @@ def _misspelt_evidence(a: list[str], b: list[str], similar: Callable[[str, str],
     if len(b) == len(a):
         # Each word of `a` with its best unused word of `b`, best pairs first.
         pairs = sorted(((similar(x, y), i, j) for i, x in enumerate(a) for j, y in enumerate(b)))
-        found, used, paired = [0.0] * len(a), set(), []
+        found, partner = [0.0] * len(a), [-1] * len(a)
         for value, i, j in reversed(pairs):
-            if not found[i] and j not in used and value >= MISSPELT_EVIDENCE:
-                found[i] = value
-                used.add(j)
-                paired.append((i, value, j))
+            if not found[i] and j not in partner and value >= MISSPELT_EVIDENCE:
+                found[i], partner[i] = value, j
         if all(found):
             mean = sum(w * v for w, v in zip(weights, found, strict=True)) / total
             best = SAME_WORDS_SCORE * mean / 100
-            if [j for _, _, j in sorted(paired)] != sorted(j for _, _, j in paired):
+            if partner != sorted(partner):
                 # Misspelt and in another order: two changes, so a name in order with a word
                 # as far off comes first ("Jones-Cilon" is Jones-Wilson, not Colon-Jones).
                 best *= REORDERED_MISSPELT
@@ -828,7 +829,7 @@ def _legal_split(words: tuple[str, ...], legal: str) -> list[str] | None:
     return found
 
 
-_GLUED_LENGTH_SLACK = 3
+_GLUED_LENGTH_SLACK = 3  # letters a run-together word may differ from its two words by
 
 
 def _unglued(
@@ -1194,6 +1195,9 @@ class _Trigrams:
         return near[numpy.argsort(-share, kind="stable")].tolist()
 
 
+_EMPTY_TRIGRAMS = _Trigrams([])
+
+
 def _deletes(word: str) -> set[str]:
     """`word` with one character deleted, each way."""
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
@@ -1274,7 +1278,7 @@ class SupplierIndex:
         self._search_entries: list[int] = []  # the entry of each search key
         self._blob = ""  # the search keys joined with "\n", for substring search
         self._starts: list[int] = []  # offset of each search key in the blob
-        self._trigrams: _Trigrams | None = None  # of each entry's `_Form.full`
+        self._trigrams = _EMPTY_TRIGRAMS  # of each entry's `_Form.full`
 
     # -- building ------------------------------------------------------------------------------
 
@@ -1614,20 +1618,19 @@ class SupplierIndex:
                 limit=RESCORE,
             )
             shortlist.update(entries[position] for _, _, position in closest)
-        if self._trigrams is not None:
-            # Names close in letters whatever the words: two typos in one word ("lUlmaen" for
-            # Ullmann), a word broken by punctuation.
-            near = self._trigrams.closest(query.full, TRIGRAM_CANDIDATES)
-            if near:
-                closest = process.extract(
-                    query.full,
-                    [self._fulls[entry] for entry in near],
-                    scorer=fuzz.ratio,
-                    processor=None,
-                    limit=TRIGRAM_RESCORE,
-                    score_cutoff=TRIGRAM_CUTOFF,
-                )
-                shortlist.update(near[position] for _, _, position in closest)
+        # Names close in letters whatever the words: two typos in one word ("lUlmaen" for
+        # Ullmann), a word broken by punctuation.
+        near = self._trigrams.closest(query.full, TRIGRAM_CANDIDATES)
+        if near:
+            closest = process.extract(
+                query.full,
+                [self._fulls[entry] for entry in near],
+                scorer=fuzz.ratio,
+                processor=None,
+                limit=TRIGRAM_RESCORE,
+                score_cutoff=TRIGRAM_CUTOFF,
+            )
+            shortlist.update(near[position] for _, _, position in closest)
         by_joined = self._by_joined
         shortlist.update(by_joined.get(query.joined, ()))
         # The query less its first or last words may be a whole name: a word added ("Garcia
