@@ -545,6 +545,10 @@ SAME_WORDS_SCORE = 98.0
 # One name's words, each exact and in order, within the other's one word longer: a word
 # dropped or added ("Griffith and Garza" / "Griffith, Adams and Garza", "Garcia Store").
 CONTAINED_SCORE = 92.0
+# ... the query's words being one name's with a word added first or last ("Brown-Jones
+# Services"): below a name of as many words with one of them misspelt twice ("V6rborm & de
+# Bruin" is Verboom & de Bruin, not de Bruin BV with a word added).
+ADDED_WORD_SCORE = 88.0
 # How close each word must be for the two above to count with misspelt words, scaled down.
 MISSPELT_EVIDENCE = 80.0
 REORDERED_MISSPELT = 0.96  # score factor: misspelt words in another order
@@ -567,6 +571,10 @@ BRAND_SCORE = 92.0  # a statement line's first word is a name's first word
 # The share of the plain character ratio of the names as written in a candidate's score: a
 # tie-breaker between suppliers the rules score alike.
 PLAIN_SHARE = 0.03
+# ... and of their similarity in edits, where a letter replaced is one edit (two for the
+# ratio): of names alike in ratio, the one a single typo away first ("Chodes-Brwon" is
+# Rhodes-Brown, not Hodges-Brown).
+EDITS_SHARE = 0.01
 # A candidate is offered when it scores at least this: close enough that someone might mean it.
 OFFER_FLOOR = 50.0
 # Kept for the type-ahead's fuzzy results and the labelled pairs: a close match.
@@ -753,8 +761,10 @@ def _word_evidence(a: list[str], b: list[str]) -> float:
     one inside: "Hill ips and Sons"), else 0."""
     if len(a) >= 2 and len(a) == len(b) and sorted(a) == sorted(b):
         return SAME_WORDS_SCORE
-    if _contained(a, b) or _contained(b, a, at_ends=True):
+    if _contained(a, b):
         return CONTAINED_SCORE
+    if _contained(b, a, at_ends=True):
+        return ADDED_WORD_SCORE
     return 0.0
 
 
@@ -955,11 +965,15 @@ def with_plain(value: float, query: str, name: str) -> float:
     """A `score` of `query` against `name` with a little (PLAIN_SHARE) of the plain character
     ratio of the two as written: of suppliers the rules find alike ("Ruiz Pires SARL" and
     "Ruiz Brun SA" for a line starting "RUIZ", 合同会社 and 株式会社 for a mistyped 株式0社),
-    the closer in letters ranks first. 100 (the same name) stays 100."""
+    the closer in letters ranks first; and a little less (EDITS_SHARE) of their similarity in
+    edits, so of names alike in ratio the one fewer typos away comes first. 100 (the same
+    name) stays 100."""
     if value >= 100.0:
         return value
-    plain = fuzz.ratio(default_process(query[:MAX_NAME_CHARS]), default_process(name))
-    return value * (1 - PLAIN_SHARE) + plain * PLAIN_SHARE
+    query, name = default_process(query[:MAX_NAME_CHARS]), default_process(name)
+    plain = fuzz.ratio(query, name)
+    edits = 100 * OSA.normalized_similarity(query, name)
+    return value * (1 - PLAIN_SHARE - EDITS_SHARE) + plain * PLAIN_SHARE + edits * EDITS_SHARE
 
 
 class QueryForm(NamedTuple):
@@ -1110,7 +1124,8 @@ FALLBACK_CUTOFF = 75.0  # in characters, keeping those at least this close
 # prompt always offers the closest suppliers ("IFM" for IFF, "Ott3 Trading" for Otto), this many.
 CLOSEST_WHEN_NOTHING = 3
 SHORTLIST_SIMILARITY = 75.0  # how close an indexed word must be to gather its suppliers
-_MIN_DELETE_LENGTH = 4  # shorter words are looked up as they are
+_MIN_DELETE_LENGTH = 3  # shorter words are looked up as they are ("sk" finds "vsk")
+_MIN_TWICE_DELETED = 5  # shorter words are looked up less one letter, not two
 _PREFIX_CANDIDATES = 20  # suppliers whose name starts with a name cut short, at most
 _ACRONYM_CANDIDATES = 20  # suppliers whose initials a short query is, at most
 
@@ -1522,7 +1537,7 @@ class SupplierIndex:
         if len(token) >= _MIN_DELETE_LENGTH:
             once = _deletes(token)
             keys |= once
-            if len(token) > _MIN_DELETE_LENGTH:
+            if len(token) >= _MIN_TWICE_DELETED:
                 for variant in once:
                     keys |= _deletes(variant)
         variants = self._variants

@@ -125,3 +125,27 @@ def test_a_common_word_still_counts_in_the_shortlist():
     ]
     suppliers.append("Reese Group")
     assert _first(suppliers, "Group Reese") == "Reese Group"
+
+
+def test_a_word_misspelt_twice_beats_the_name_less_that_word():
+    """Every word paired, one of them with two typos, outranks a name the query holds with a
+    word added last: the added word is the longer name's, misspelt."""
+    cyrillic = ["ИП «Юдина»", "ИП «Юдина Рожков»"]
+    assert _first(cyrillic, "ИП «Юдина Рожh1в»") == cyrillic[1]  # noqa: RUF001
+    assert _first(["de Bruin BV", "Verboom & de Bruin"], "V6rborm & de Bruin") == (
+        "Verboom & de Bruin"
+    )
+
+
+def test_of_names_alike_in_ratio_the_one_fewer_typos_away_comes_first():
+    """ "Chodes" is one letter replaced from Rhodes, a letter added and one moved from
+    Hodges; `fuzz.ratio` finds both alike."""
+    assert _first(["Hodges-Brown", "Rhodes-Brown"], "Chodes-Brwon") == "Rhodes-Brown"
+    assert _first(["Boels", "Lopes"], "Bopes") == "Lopes"
+
+
+def test_a_three_letter_name_with_a_letter_lost_is_found():
+    """Short words are filed under their one-letter deletions too: "~SK" (Cyrillic) finds
+    VSK, not only the name starting with the word "SK"."""
+    suppliers = ["СК Согласие", "ВСК"]  # noqa: RUF001 - Cyrillic on purpose
+    assert _first(suppliers, "~СК") == suppliers[1]  # noqa: RUF001
