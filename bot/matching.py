@@ -575,6 +575,7 @@ PLAIN_SHARE = 0.03
 # ratio): of names alike in ratio, the one a single typo away first ("Chodes-Brwon" is
 # Rhodes-Brown, not Hodges-Brown).
 EDITS_SHARE = 0.01
+RULES_SHARE = 1 - PLAIN_SHARE - EDITS_SHARE  # what is left of the rules' score
 # A candidate is offered when it scores at least this: close enough that someone might mean it.
 OFFER_FLOOR = 50.0
 # Kept for the type-ahead's fuzzy results and the labelled pairs: a close match.
@@ -968,12 +969,21 @@ def with_plain(value: float, query: str, name: str) -> float:
     the closer in letters ranks first; and a little less (EDITS_SHARE) of their similarity in
     edits, so of names alike in ratio the one fewer typos away comes first. 100 (the same
     name) stays 100."""
+    return _with_plain(value, _plain(query), name)
+
+
+def _plain(query: str) -> str:
+    """`query` as `with_plain` compares it: processed once per lookup, not per candidate."""
+    return default_process(query[:MAX_NAME_CHARS])
+
+
+def _with_plain(value: float, plain_query: str, name: str) -> float:
     if value >= 100.0:
         return value
-    query, name = default_process(query[:MAX_NAME_CHARS]), default_process(name)
-    plain = fuzz.ratio(query, name)
-    edits = 100 * OSA.normalized_similarity(query, name)
-    return value * (1 - PLAIN_SHARE - EDITS_SHARE) + plain * PLAIN_SHARE + edits * EDITS_SHARE
+    name = default_process(name)
+    plain = fuzz.ratio(plain_query, name)
+    edits = 100 * OSA.normalized_similarity(plain_query, name)
+    return value * RULES_SHARE + plain * PLAIN_SHARE + edits * EDITS_SHARE
 
 
 class QueryForm(NamedTuple):
@@ -1514,7 +1524,7 @@ class SupplierIndex:
             # three): the names closest in characters, all of them compared, in C. Unless the
             # best is sure to reach OFFER_FLOOR whatever `with_plain` adds, the closest are
             # kept however far, for `candidates` to offer.
-            offered = top * (1 - PLAIN_SHARE) >= OFFER_FLOOR
+            offered = top * RULES_SHARE >= OFFER_FLOOR
             closest = process.extract(
                 queries[0].full,
                 self._fulls,
@@ -1525,7 +1535,8 @@ class SupplierIndex:
             )
             add(queries[0], (entry for _, _, entry in closest), 1.0)
         names = self._names
-        return {entry: with_plain(value, name, names[entry]) for entry, value in best.items()}
+        plain = _plain(name)
+        return {entry: _with_plain(value, plain, names[entry]) for entry, value in best.items()}
 
     def _known(self, word: str) -> bool:
         """Whether `word` is, or is close to, a word of the suppliers' names."""
