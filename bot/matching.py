@@ -189,12 +189,20 @@ _LEGAL_SPELLINGS = {
     "gk": ("gk", "godo kaisha"),
     "ao": ("ao",),
     "ad": ("ad",),
+    # Russian forms written before the name, spelled out: in Latin script "IP", "Rao" and "NPO"
+    # are words of a name (Srinivasa Rao), so only the Cyrillic abbreviations stand for them.
+    "ip": ("individualnyi predprinimatel",),  # a sole trader
+    "rao": ("rossiiskoe aktsionernoe obshchestvo",),
+    "npo": ("nauchno proizvodstvennoe obedinenie",),
 }
 _LEGAL_FORMS = {
     tuple(spelling.split()): canonical
     for canonical, spellings in _LEGAL_SPELLINGS.items()
     for spelling in spellings
 }
+# Spelled out only to be told from Latin words; compared in letters as the short "ip" is, so
+# that two sole traders are not alike for 28 letters in common.
+_SPELLED_SHORT = frozenset({"ip", "rao", "npo"})
 _LEGAL_MAX_WORDS = max(len(words) for words in _LEGAL_FORMS)
 _FAMILIES = {
     "pty ltd": frozenset({"ltd"}),
@@ -211,7 +219,7 @@ _FAMILIES = {
 # "株式会社山田"),
 # moved after it in Latin spelling so the rules above find them; the rest is transliterated.
 _SCRIPT_LEGAL = (
-    (re.compile(r"^\s*(ООО|ЗАО|ОАО|ПАО|АО|ЕООД|ООД|ЕАД|АД)(?=[\s«\"'])"), None),  # noqa: RUF001 - Cyrillic on purpose
+    (re.compile(r"^\s*(ООО|ЗАО|ОАО|ПАО|РАО|АО|ИП|НПО|ЕООД|ООД|ЕАД|АД)(?=[\s«\"'])"), None),  # noqa: RUF001 - Cyrillic on purpose
     (re.compile("股份有限公司|有限责任公司|有限公司"), "co ltd"),
     (re.compile("株式会社"), "kk"),
     (re.compile("有限会社"), "yk"),
@@ -222,7 +230,10 @@ _CYRILLIC_FORMS = {
     "ЗАО": "zao",  # noqa: RUF001 - Cyrillic on purpose
     "ОАО": "oao",  # noqa: RUF001 - Cyrillic on purpose
     "ПАО": "pao",
+    "РАО": "rossiiskoe aktsionernoe obshchestvo",  # noqa: RUF001 - Cyrillic on purpose
     "АО": "ao",  # noqa: RUF001 - Cyrillic on purpose
+    "ИП": "individualnyi predprinimatel",
+    "НПО": "nauchno proizvodstvennoe obedinenie",
     "ЕООД": "eood",
     "ООД": "ood",
     "ЕАД": "ead",
@@ -326,6 +337,8 @@ def _from_words(words: list[str]) -> NormalizedName:
             words = words[:-size]
             break
     core = " ".join(words)[:MAX_NAME_CHARS].rstrip()
+    if legal_form in _SPELLED_SHORT:
+        spelled = f"{core} {legal_form}"
     numbers = (
         ()
         if not _DIGITS.search(core)

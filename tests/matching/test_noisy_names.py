@@ -149,3 +149,10 @@ def test_a_three_letter_name_with_a_letter_lost_is_found():
     VSK, not only the name starting with the word "SK"."""
     suppliers = ["СК Согласие", "ВСК"]  # noqa: RUF001 - Cyrillic on purpose
     assert _first(suppliers, "~СК") == suppliers[1]  # noqa: RUF001
+
+
+def test_a_name_missing_its_first_letter_is_not_read_as_a_sole_traders_initials():
+    """ "irk" is "Dirk" less its first letter, not the initials of ИП «Рыбаков Корнилова»:
+    ИП is that name's legal form (a sole trader), not a word of it."""
+    suppliers = ["ИП «Рыбаков Корнилова»", "Dirk"]
+    assert _first(suppliers, "irk") == "Dirk"

@@ -186,6 +186,22 @@ def test_legal_forms_written_first_in_cyrillic_are_found():
     assert normalize(f"{zao} «Ivanov»") == NormalizedName("ivanov", "zao", ())
 
 
+@pytest.mark.parametrize(
+    ("prefix", "legal_form"),
+    [("\u0418\u041f", "ip"), ("\u0420\u0410\u041e", "rao"), ("\u041d\u041f\u041e", "npo")],
+)
+def test_russian_sole_traders_and_associations_written_first_are_legal_forms(prefix, legal_form):
+    """IP (a sole trader), RAO and NPO in Cyrillic before a name are its legal form, not its
+    first word (which made "IRK" the initials of "IP «Rybakov Kornilova»"); in Latin
+    script stay words of the name: "Srinivasa Rao", "Acme IP"."""
+    assert normalize(f"{prefix} «Rybakov Kornilova»") == NormalizedName(
+        "rybakov kornilova", legal_form, ()
+    )
+    assert normalize("Srinivasa Rao") == NormalizedName("srinivasa rao", None, ())
+    assert normalize("Acme IP") == NormalizedName("acme ip", None, ())
+    assert normalize("Acme NPO").legal_form is None
+
+
 def test_digits_inside_words_are_not_numbers_but_codes_are():
     """ "Hi1bert" holds a typo, not the number 1; "A1", "M25" and "3M" are codes with numbers."""
     assert normalize("Hi1bert Gibson").numbers == ()
