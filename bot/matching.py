@@ -114,6 +114,14 @@ _ABBREVIATIONS = {
     "ctr": "center",
 }
 
+# Legal forms written only in Cyrillic, before the name, and spelled out in Latin by `_latin`:
+# in Latin script "IP", "Rao" and "NPO" are words of a name ("Srinivasa Rao"). Compared in
+# letters by the short form, so two sole traders are not alike for 28 letters in common.
+_SPELLED_OUT = {
+    "ip": "individualnyi predprinimatel",  # a sole trader
+    "rao": "rossiiskoe aktsionernoe obshchestvo",
+    "npo": "nauchno proizvodstvennoe obedinenie",
+}
 # Spellings of legal forms, as word sequences after the rules above, to their canonical form.
 _LEGAL_SPELLINGS = {
     "ltd": ("ltd", "limited", "ltee"),
@@ -189,20 +197,14 @@ _LEGAL_SPELLINGS = {
     "gk": ("gk", "godo kaisha"),
     "ao": ("ao",),
     "ad": ("ad",),
-    # Russian forms written before the name, spelled out: in Latin script "IP", "Rao" and "NPO"
-    # are words of a name (Srinivasa Rao), so only the Cyrillic abbreviations stand for them.
-    "ip": ("individualnyi predprinimatel",),  # a sole trader
-    "rao": ("rossiiskoe aktsionernoe obshchestvo",),
-    "npo": ("nauchno proizvodstvennoe obedinenie",),
+    # Russian forms written before the name: only their Cyrillic abbreviations, spelled out.
+    **{canonical: (spelling,) for canonical, spelling in _SPELLED_OUT.items()},
 }
 _LEGAL_FORMS = {
     tuple(spelling.split()): canonical
     for canonical, spellings in _LEGAL_SPELLINGS.items()
     for spelling in spellings
 }
-# Spelled out only to be told from Latin words; compared in letters as the short "ip" is, so
-# that two sole traders are not alike for 28 letters in common.
-_SPELLED_SHORT = frozenset({"ip", "rao", "npo"})
 _LEGAL_MAX_WORDS = max(len(words) for words in _LEGAL_FORMS)
 _FAMILIES = {
     "pty ltd": frozenset({"ltd"}),
@@ -230,10 +232,10 @@ _CYRILLIC_FORMS = {
     "ЗАО": "zao",  # noqa: RUF001 - Cyrillic on purpose
     "ОАО": "oao",  # noqa: RUF001 - Cyrillic on purpose
     "ПАО": "pao",
-    "РАО": "rossiiskoe aktsionernoe obshchestvo",  # noqa: RUF001 - Cyrillic on purpose
+    "РАО": _SPELLED_OUT["rao"],  # noqa: RUF001 - Cyrillic on purpose
     "АО": "ao",  # noqa: RUF001 - Cyrillic on purpose
-    "ИП": "individualnyi predprinimatel",
-    "НПО": "nauchno proizvodstvennoe obedinenie",
+    "ИП": _SPELLED_OUT["ip"],
+    "НПО": _SPELLED_OUT["npo"],
     "ЕООД": "eood",
     "ООД": "ood",
     "ЕАД": "ead",
@@ -337,7 +339,7 @@ def _from_words(words: list[str]) -> NormalizedName:
             words = words[:-size]
             break
     core = " ".join(words)[:MAX_NAME_CHARS].rstrip()
-    if legal_form in _SPELLED_SHORT:
+    if legal_form in _SPELLED_OUT:
         spelled = f"{core} {legal_form}"
     numbers = (
         ()

@@ -192,8 +192,8 @@ def test_legal_forms_written_first_in_cyrillic_are_found():
 )
 def test_russian_sole_traders_and_associations_written_first_are_legal_forms(prefix, legal_form):
     """IP (a sole trader), RAO and NPO in Cyrillic before a name are its legal form, not its
-    first word (which made "IRK" the initials of "IP «Rybakov Kornilova»"); in Latin
-    script stay words of the name: "Srinivasa Rao", "Acme IP"."""
+    first word (which made "IRK" the initials of "IP «Rybakov Kornilova»"); the same letters
+    in Latin script stay words of the name: "Srinivasa Rao", "Acme IP"."""
     assert normalize(f"{prefix} «Rybakov Kornilova»") == NormalizedName(
         "rybakov kornilova", legal_form, ()
     )
