@@ -45,14 +45,18 @@ scaled by how close they are (and by REORDERED_MISSPELT for misspelt words in an
 order); a legal form of one name found among the other's words mistyped, split or glued on
 ("Santiago PZC", "KG aA", "Klap0AG"). A conflicting legal form or differing
 numbers then scale the score down, and so, less, does a legal form on one side only (more when
-only the query has it) or of the same family but not the same. A little of the plain character
-ratio of the names as written (PLAIN_SHARE) breaks near-ties.
+only the query has it) or of the same family but not the same. A number is a word of digits or a
+short code ("A1", "3M"); a digit between two letters is a typo ("m3H"). A little of the plain
+character ratio of the names as written (PLAIN_SHARE) breaks near-ties, and ties between names the
+rules find as sure as the name itself: only the same name, normalised alike but for spaces,
+scores 100.
 
 A looked-up name has other readings too (`query_forms`): less the noise inside its words
 (`squeezed`: a control character or punctuation between two letters, "Whit^akerLLC"); up to a
-legal form followed by one more word ("Munoz PLC Services"); with a CJK legal form one character
-wrong or broken by punctuation ("株式0社"); and, when nothing scores LAST_WORD_BELOW, less a last
-word that is one of the suppliers' words ("Klapp AG Services"). Card-statement and till lines
+legal form followed by one more word ("Munoz PLC Services"; scored against suppliers with a legal
+form only); with a CJK legal form one character wrong or broken by punctuation ("株式0社");
+and, when nothing scores LAST_WORD_BELOW, less a last word that is one of the suppliers' words
+("Klapp AG Services"). Card-statement and till lines
 (in capitals, or with a "*" or a domain; any other name is only read less a trailing country
 code) are also looked up as the merchant they name (`strip_descriptor`: "SQ *", "PAYPAL *",
 "AMZN Mktp UK*...", store numbers, references, domains, in a line in capitals a long word of no
@@ -347,9 +351,13 @@ def _from_words(words: list[str]) -> NormalizedName:
         else tuple(
             _ascii_digits(digits)
             for word in core.split()
-            # A number, or a code like "A1", "M25", "B2B"; a digit inside a longer word is noise
-            # more often than not ("Hi1bert", "Dill1PLC").
-            if word.isdecimal() or sum(ch.isalpha() for ch in word) <= _MAX_CODE_LETTERS
+            # A number, or a code like "A1", "M25", "3M"; a digit inside a word, between two
+            # letters, is noise more often than not ("Hi1bert", "Dill1PLC", "m3H" for mbH).
+            if word.isdecimal()
+            or (
+                sum(ch.isalpha() for ch in word) <= _MAX_CODE_LETTERS
+                and not (word[0].isalpha() and word[-1].isalpha())
+            )
             for digits in _DIGITS.findall(word)
         )
     )
@@ -982,9 +990,17 @@ def with_plain(value: float, query: str, name: str) -> float:
     ratio of the two as written: of suppliers the rules find alike ("Ruiz Pires SARL" and
     "Ruiz Brun SA" for a line starting "RUIZ", 合同会社 and 株式会社 for a mistyped 株式0社),
     the closer in letters ranks first; and a little less (EDITS_SHARE) of their similarity in
-    edits, so of names alike in ratio the one fewer typos away comes first. 100 (the same
-    name) stays 100."""
-    return _with_plain(value, _plain(query), name)
+    edits, so of names alike in ratio the one fewer typos away comes first.
+
+    The same name (normalised alike but for spaces) stays 100; a name the rules find as sure
+    but that is not the same ("Acme SASL" is Acme SAS or Acme SARL, a legal form with one
+    typo) is ranked like any other, the closer in letters first."""
+    return _with_plain(value, _plain(query), name, _alike(normalize(query), normalize(name)))
+
+
+def _alike(a: NormalizedName, b: NormalizedName) -> bool:
+    """Whether two names are the same but for spaces ("Green Leaf" / "Greenleaf")."""
+    return a.legal_form == b.legal_form and a.core.replace(" ", "") == b.core.replace(" ", "")
 
 
 def _plain(query: str) -> str:
@@ -992,8 +1008,8 @@ def _plain(query: str) -> str:
     return default_process(query[:MAX_NAME_CHARS])
 
 
-def _with_plain(value: float, plain_query: str, name: str) -> float:
-    if value >= 100.0:
+def _with_plain(value: float, plain_query: str, name: str, alike: bool) -> float:
+    if value >= 100.0 and alike:
         return value
     name = default_process(name)
     plain = fuzz.ratio(plain_query, name)
@@ -1008,6 +1024,9 @@ class QueryForm(NamedTuple):
     normalized: NormalizedName
     factor: float
     cut: bool
+    # A reading that only makes sense of the name through its legal form ("Munoz PLC" of
+    # "Munoz PLC Services"): it scores only suppliers with a legal form.
+    legal: bool = False
 
 
 def query_forms(name: str, known: Callable[[str], bool] | None = None) -> list[QueryForm]:
@@ -1025,15 +1044,18 @@ def query_forms(name: str, known: Callable[[str], bool] | None = None) -> list[Q
     """
     plain = normalize(name)
     readings: list[tuple[NormalizedName, float, bool]] = [(plain, 1.0, False)]
+    legal_then_word = None
     repaired = squeezed(name)
     if repaired is not None:
         readings.append((normalize(repaired), 1.0, False))
     if plain.legal_form is None:
         words = _words(name)
         if len(words) >= _MIN_WORDS_LEGAL_THEN_WORD and len(words[-1]) >= _MIN_SPLIT:
-            readings.append((_from_words(words[:-1]), LEGAL_THEN_WORD_FACTOR, False))
-            if readings[-1][0].legal_form is None:
-                readings.pop()
+            legal_then_word = _from_words(words[:-1])
+            if legal_then_word.legal_form is None:
+                legal_then_word = None
+            else:
+                readings.append((legal_then_word, LEGAL_THEN_WORD_FACTOR, False))
         readings += ((normalize(text), 1.0, False) for text in _script_legal_readings(name))
     # A statement line is printed in capitals, or has a processor's "*" or a domain; any other
     # name ("Unit 645 Tree Surgery Ltd", "Cherry-Rsuh UK", "Morse-Leo* UK" with a stray "*")
@@ -1055,7 +1077,7 @@ def query_forms(name: str, known: Callable[[str], bool] | None = None) -> list[Q
     for normalized, factor, cut in readings:
         if normalized.core and normalized not in seen:
             seen.add(normalized)
-            forms.append(QueryForm(normalized, factor, cut))
+            forms.append(QueryForm(normalized, factor, cut, normalized is legal_then_word))
     return forms
 
 
@@ -1504,11 +1526,19 @@ class SupplierIndex:
                 value = cache[a, b] = word_similarity(a, b)
             return value
 
-        def add(query: _Form, entries: Iterable[int], factor: float, cut: bool = False) -> None:
+        def add(
+            query: _Form,
+            entries: Iterable[int],
+            factor: float,
+            cut: bool = False,
+            legal: bool = False,
+        ) -> None:
             forms = self._forms
             brand = query.words[0] if factor != 1.0 and len(query.words[0]) >= 4 else None
             for entry in entries:
                 form = forms[entry]
+                if legal and form.legal is None:
+                    continue
                 value = _form_score(query, form, similarity, cut)
                 if brand and form.words and form.words[0] == brand:
                     # A statement line starts with the merchant's brand: "ADOBE *CREATIVE
@@ -1521,7 +1551,7 @@ class SupplierIndex:
         readings = query_forms(name, self._known)
         queries = [_form(reading.normalized) for reading in readings]
         for query, reading in zip(queries, readings, strict=True):
-            add(query, self._shortlist(query), reading.factor, reading.cut)
+            add(query, self._shortlist(query), reading.factor, reading.cut, reading.legal)
         plain_only = all(reading.factor == 1.0 for reading in readings)
         if plain_only and max(best.values(), default=0.0) < LAST_WORD_BELOW:
             # Nothing sure: the name may carry one word more than any supplier's, last ("Klapp
@@ -1549,9 +1579,17 @@ class SupplierIndex:
                 score_cutoff=FALLBACK_CUTOFF if offered else None,
             )
             add(queries[0], (entry for _, _, entry in closest), 1.0)
-        names = self._names
-        plain = _plain(name)
-        return {entry: _with_plain(value, plain, names[entry]) for entry, value in best.items()}
+        names, forms = self._names, self._forms
+        plain, same = _plain(name), _form(normalize(name))
+        return {
+            entry: _with_plain(
+                value,
+                plain,
+                names[entry],
+                forms[entry].joined == same.joined and forms[entry].legal == same.legal,
+            )
+            for entry, value in best.items()
+        }
 
     def _known(self, word: str) -> bool:
         """Whether `word` is, or is close to, a word of the suppliers' names."""

@@ -49,6 +49,17 @@ def test_a_legal_form_with_one_typo_is_still_that_legal_form():
     )
 
 
+def test_a_legal_form_one_typo_from_two_goes_to_the_one_closer_in_letters():
+    """ "SASL" is one edit from SARL and from SAS, so the rules find both as sure as the name
+    itself; but it is SAS with a letter added, closer in letters than SARL with one replaced.
+    Only the same name (normalised alike but for spaces) stays 100."""
+    index = SupplierIndex.build([("1", "Acme SARL"), ("2", "Acme SAS")])
+    found = index.candidates("Acme SASL")
+    assert [candidate.name for candidate in found] == ["Acme SAS", "Acme SARL"]
+    assert found[0].score < 100.0
+    assert index.candidates("ACME S.A.S.")[0].score == 100.0
+
+
 def test_the_same_legal_form_ranks_above_one_of_its_family():
     """For "Schweitzer KG", the KG itself comes before a GmbH & Co. KG of the same name."""
     assert _first(["Schweitzer AG & Co. KG", "Schweitzer KG"], "ZTL*SCHWEITZER KG") == (

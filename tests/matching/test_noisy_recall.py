@@ -56,6 +56,23 @@ def test_a_word_after_a_legal_form_is_read_as_added():
     assert first(names, "Mu-o_z PLC Services") == "Munoz PLC"
 
 
+def test_a_short_word_read_as_a_legal_form_does_not_drop_the_rest_of_a_name():
+    """ "Brown, Jones ad Grefn" is Brown, Jones and Green with two typos. Its "ad" is also a
+    Bulgarian legal form (AD), so the name reads as "Brown, Jones AD" with a word added; but
+    that reading is about the legal form, and Brown-Jones has none to match it."""
+    names = [*CROWD, "Brown-Jones", "Brown, Jones and Green", "Brown, Jones and Winters"]
+    assert first(names, "Brown, Jones ad Grefn") == "Brown, Jones and Green"
+    assert first([*CROWD, "Brown-Jones AD", "Brown, Jones and Green"], "Brown-Jones AD Grefn") == (
+        "Brown-Jones AD"
+    )
+
+
+def test_a_mistyped_word_of_a_legal_form_is_no_number():
+    """ "Pohl OHG m3H" is Pohl OHG mbH, ahead of plain Pohl and of another Pohl GmbH."""
+    names = [*CROWD, "Pohl", "Pohl OHG mbH", "Pohl Hesse GmbH"]
+    assert first(names, "Pohl OHG m3H") == "Pohl OHG mbH"
+
+
 def test_a_known_word_added_last_is_read_as_added():
     """A glued, mistyped legal form and a common word added ("Klap0AG Services") is still
     "Klapp AG", not the supplier that has the added word."""

@@ -210,6 +210,14 @@ def test_digits_inside_words_are_not_numbers_but_codes_are():
     assert normalize("Unit 7 Motors").numbers == ("7",)
 
 
+def test_a_digit_between_two_letters_of_a_short_word_is_a_typo():
+    """ "Pohl OHG m3H" is Pohl OHG mbH mistyped, not a name with the number 3; a digit at
+    either end of a short word is still a code ("3M", "A1")."""
+    assert normalize("Pohl OHG m3H").numbers == ()
+    assert normalize("Clement a6d Sons").numbers == ()
+    assert normalize("3M United Kingdom").numbers == ("3",)
+
+
 @pytest.mark.parametrize(
     ("a", "b", "compatible"),
     [
