@@ -47,9 +47,10 @@ order); a legal form of one name found among the other's words mistyped, split o
 numbers then scale the score down, and so, less, does a legal form on one side only (more when
 only the query has it) or of the same family but not the same. A number is a word of digits or a
 short code ("A1", "3M"); a digit between two letters is a typo ("m3H"). A little of the plain
-character ratio of the names as written (PLAIN_SHARE) breaks near-ties, and ties between names the
-rules find as sure as the name itself: only the same name, normalised alike but for spaces,
-scores 100.
+character ratio of the names as written (PLAIN_SHARE) breaks near-ties. Only the same name,
+normalised alike but for spaces, scores 100; names the rules find as sure but not the same (a
+legal form one typo from two: "Acme SASL") are ranked by their letters without spaces, then as
+written.
 
 A looked-up name has other readings too (`query_forms`): less the noise inside its words
 (`squeezed`: a control character or punctuation between two letters, "Whit^akerLLC"); up to a
@@ -994,7 +995,7 @@ def with_plain(value: float, query: str, name: str) -> float:
 
     The same name (normalised alike but for spaces) stays 100; a name the rules find as sure
     but that is not the same ("Acme SASL" is Acme SAS or Acme SARL, a legal form with one
-    typo) is ranked like any other, the closer in letters first."""
+    typo) is ranked by letters too, first compared without spaces."""
     return _with_plain(value, _plain(query), name, _alike(normalize(query), normalize(name)))
 
 
@@ -1009,9 +1010,15 @@ def _plain(query: str) -> str:
 
 
 def _with_plain(value: float, plain_query: str, name: str, alike: bool) -> float:
-    if value >= 100.0 and alike:
-        return value
     name = default_process(name)
+    if value >= 100.0:
+        if alike:
+            return value
+        # As sure as the same name, but not it ("Lemaître S..AR..." is S.A.R.L. or S.A.S.,
+        # its legal form one typo from each): first compared in letters as the rules compare
+        # names, without spaces, which the noise in such a name disturbs more than its letters.
+        letters = fuzz.ratio(plain_query.replace(" ", ""), name.replace(" ", ""))
+        value -= (100.0 - letters) * PLAIN_SHARE
     plain = fuzz.ratio(plain_query, name)
     edits = 100 * OSA.normalized_similarity(plain_query, name)
     return value * RULES_SHARE + plain * PLAIN_SHARE + edits * EDITS_SHARE

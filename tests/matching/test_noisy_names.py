@@ -60,6 +60,13 @@ def test_a_legal_form_one_typo_from_two_goes_to_the_one_closer_in_letters():
     assert index.candidates("ACME S.A.S.")[0].score == 100.0
 
 
+def test_a_legal_form_one_typo_from_two_is_compared_in_letters_without_its_dots():
+    """ "S..AR..." is one typo from SARL and from SAS; as written, its dots make it look a
+    little more like "S.A.S." than "S.A.R.L.", but its letters "sar" are SARL's."""
+    names = ["Lemaître S.A.R.L.", "Lemaître S.A.S.", "Lemaire SARL"]
+    assert _first(names, "Lemaître S..AR...") == "Lemaître S.A.R.L."
+
+
 def test_the_same_legal_form_ranks_above_one_of_its_family():
     """For "Schweitzer KG", the KG itself comes before a GmbH & Co. KG of the same name."""
     assert _first(["Schweitzer AG & Co. KG", "Schweitzer KG"], "ZTL*SCHWEITZER KG") == (
