@@ -743,6 +743,11 @@ def _form(normalized: NormalizedName) -> _Form:
     return _Form(words, joined, normalized.spelled, full, legal, normalized.numbers)
 
 
+def _alike(a: _Form, b: _Form) -> bool:
+    """Whether two names are the same but for spaces ("Green Leaf" / "Greenleaf")."""
+    return a.joined == b.joined and a.legal == b.legal
+
+
 def _initials(form: _Form) -> str:
     """First letters of the words but fillers: "ibm", "pg"."""
     return "".join([word[0] for word in form.words if word not in _FILLER])
@@ -996,12 +1001,8 @@ def with_plain(value: float, query: str, name: str) -> float:
     The same name (normalised alike but for spaces) stays 100; a name the rules find as sure
     but that is not the same ("Acme SASL" is Acme SAS or Acme SARL, a legal form with one
     typo) is ranked by letters too, first compared without spaces."""
-    return _with_plain(value, _plain(query), name, _alike(normalize(query), normalize(name)))
-
-
-def _alike(a: NormalizedName, b: NormalizedName) -> bool:
-    """Whether two names are the same but for spaces ("Green Leaf" / "Greenleaf")."""
-    return a.legal_form == b.legal_form and a.core.replace(" ", "") == b.core.replace(" ", "")
+    alike = _alike(_form(normalize(query)), _form(normalize(name)))
+    return _with_plain(value, _plain(query), name, alike)
 
 
 def _plain(query: str) -> str:
@@ -1050,20 +1051,19 @@ def query_forms(name: str, known: Callable[[str], bool] | None = None) -> list[Q
       DESCRIPTOR_FACTOR). `known`: see `strip_descriptor`.
     """
     plain = normalize(name)
-    readings: list[tuple[NormalizedName, float, bool]] = [(plain, 1.0, False)]
-    legal_then_word = None
+    readings: list[QueryForm] = [QueryForm(plain, 1.0, False)]
     repaired = squeezed(name)
     if repaired is not None:
-        readings.append((normalize(repaired), 1.0, False))
+        readings.append(QueryForm(normalize(repaired), 1.0, False))
     if plain.legal_form is None:
         words = _words(name)
         if len(words) >= _MIN_WORDS_LEGAL_THEN_WORD and len(words[-1]) >= _MIN_SPLIT:
-            legal_then_word = _from_words(words[:-1])
-            if legal_then_word.legal_form is None:
-                legal_then_word = None
-            else:
-                readings.append((legal_then_word, LEGAL_THEN_WORD_FACTOR, False))
-        readings += ((normalize(text), 1.0, False) for text in _script_legal_readings(name))
+            up_to_legal = _from_words(words[:-1])
+            if up_to_legal.legal_form is not None:
+                readings.append(QueryForm(up_to_legal, LEGAL_THEN_WORD_FACTOR, False, legal=True))
+        readings += (
+            QueryForm(normalize(text), 1.0, False) for text in _script_legal_readings(name)
+        )
     # A statement line is printed in capitals, or has a processor's "*" or a domain; any other
     # name ("Unit 645 Tree Surgery Ltd", "Cherry-Rsuh UK", "Morse-Leo* UK" with a stray "*")
     # is only read less a trailing country code: its last word is no city, nor its number a
@@ -1073,18 +1073,18 @@ def query_forms(name: str, known: Callable[[str], bool] | None = None) -> list[Q
         if merchant is not None:
             words = _words(merchant)
             cut = len(name) == STATEMENT_CHARS
-            readings.append((_from_words(words), DESCRIPTOR_FACTOR, cut))
-            readings.append((_from_words(words[:-1]), TRAILING_FACTOR, False))
+            readings.append(QueryForm(_from_words(words), DESCRIPTOR_FACTOR, cut))
+            readings.append(QueryForm(_from_words(words[:-1]), TRAILING_FACTOR, False))
     else:
         without = _less_country(name)
         if without is not None:
-            readings.append((normalize(without), DESCRIPTOR_FACTOR, False))
+            readings.append(QueryForm(normalize(without), DESCRIPTOR_FACTOR, False))
     forms: list[QueryForm] = []
     seen: set[NormalizedName] = set()
-    for normalized, factor, cut in readings:
-        if normalized.core and normalized not in seen:
-            seen.add(normalized)
-            forms.append(QueryForm(normalized, factor, cut, normalized is legal_then_word))
+    for reading in readings:
+        if reading.normalized.core and reading.normalized not in seen:
+            seen.add(reading.normalized)
+            forms.append(reading)
     return forms
 
 
@@ -1589,12 +1589,7 @@ class SupplierIndex:
         names, forms = self._names, self._forms
         plain, same = _plain(name), _form(normalize(name))
         return {
-            entry: _with_plain(
-                value,
-                plain,
-                names[entry],
-                forms[entry].joined == same.joined and forms[entry].legal == same.legal,
-            )
+            entry: _with_plain(value, plain, names[entry], _alike(same, forms[entry]))
             for entry, value in best.items()
         }
 
