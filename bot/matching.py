@@ -487,7 +487,9 @@ def _star_merchant(text: str) -> str | None:
     alias = _ALIASES.get(before.casefold())
     if alias:
         return alias
-    if len(before) >= _MIN_MERCHANT_BEFORE_STAR and (before.isupper() or "." in before):
+    if len(before) >= _MIN_MERCHANT_BEFORE_STAR and (
+        before.isupper() or _DOMAIN.search(before) is not None
+    ):
         return before
     return None
 
@@ -545,7 +547,11 @@ EXTRA_WORD_PENALTY = 14.0  # per word one name has more than the other
 # them alike, if at least this: "dos" / "rose" (57), "lhed" / "reed" (50), not "anddawson" /
 # "sons" (46).
 GARBLED_FLOOR = 50.0
-LEGAL_FORM_CONFLICT = 0.8  # score factor: "Bartell PLC" / "Bartell LLC"
+LEGAL_FORM_CONFLICT = 0.8  # score factor: "Bartell PLC" / "Bartell GmbH"
+# ... for legal forms one typo apart ("Bartell PLC" / "Bartell LLC"): milder, as likely a typo
+# as another company ("Knutsson Nord,tröm HB" is Knutsson Nordström AB before Karlsson
+# Nordström HB), yet below a legal form on one side only: "Bartell PLC" offers Bartell first.
+LEGAL_FORM_TYPO_CONFLICT = 0.9
 NUMBER_CONFLICT = 0.6  # score factor: "Twins 5" / "Twins 6"
 NUMBER_ON_ONE_SIDE = 0.9  # score factor: "Twins" / "Twins 5"
 LEGAL_FORM_ON_ONE_SIDE = (
@@ -710,7 +716,8 @@ def apply_rules(
 ) -> float:
     """`similarity` scaled down for a conflicting legal form and for numbers that differ."""
     if not legal_forms_compatible(a_legal, b_legal):
-        similarity *= LEGAL_FORM_CONFLICT
+        one_typo = OSA.distance(a_legal, b_legal, score_cutoff=1) <= 1
+        similarity *= LEGAL_FORM_TYPO_CONFLICT if one_typo else LEGAL_FORM_CONFLICT
     elif a_legal is not None and b_legal is None:
         similarity *= LEGAL_FORM_ONLY_IN_QUERY
     elif a_legal is None and b_legal is not None:
@@ -933,9 +940,10 @@ def _similarity(
     for x, y in ((a, b), (b, a)):
         if x.legal is None and y.legal is not None:
             # A legal form not last: "Swanson Ltd Online" is "Swanson Ltd" with a word added;
-            # or glued on: "Klap0AG Services" is "Klapp AG" with a typo and a word added.
+            # or glued on: "Klap0AG Services" is "Klapp AG" with a typo and a word added. Not
+            # a name that is all legal form: "INH" is ING mistyped, not any "… Inc".
             x_words = _legal_split(x.words, y.legal)
-            if x_words is not None:
+            if x_words is not None and len(x_words) > len(y.legal.split()):
                 with_legal = [*y.words, *y.legal.split()]
                 words = max(words, _words_score(x_words, with_legal, similar))
                 evidence = max(evidence, _word_evidence(x_words, with_legal))

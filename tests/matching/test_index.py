@@ -144,12 +144,21 @@ def test_candidates_include_an_exact_match_once_at_the_top(index):
 
 
 def test_conflicting_legal_forms_and_numbers_rank_below_compatible_ones():
-    """ "Bartell PLC" is offered "Bartell" before "Bartell LLC", and "Twins 5" before "Twins 6"."""
+    """ "Bartell PLC" is offered "Bartell" first, then "Bartell LLC" (a legal form one typo
+    away), then "Bartell GmbH" (another legal form, no close match); "Twins 5" is "Twins 5
+    Ltd" before "Twins 6"."""
     index = SupplierIndex.build(
-        [("1", "Bartell LLC"), ("2", "Bartell"), ("3", "Twins 6"), ("4", "Twins 5 Ltd")]
+        [
+            ("1", "Bartell LLC"),
+            ("2", "Bartell"),
+            ("3", "Twins 6"),
+            ("4", "Twins 5 Ltd"),
+            ("5", "Bartell GmbH"),
+        ]
     )
-    assert ids(index.candidates("Bartell PLC"))[:2] == ["2", "1"]
-    assert index.candidates("Bartell PLC")[1].score < THRESHOLD
+    found = index.candidates("Bartell PLC")
+    assert ids(found)[:3] == ["2", "1", "5"]
+    assert found[2].score < THRESHOLD
     assert ids(index.candidates("Twins 5"))[0] == "4"
     assert index.exact("Bartell PLC").supplier_id == "2"
 

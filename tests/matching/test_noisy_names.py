@@ -49,6 +49,16 @@ def test_a_legal_form_with_one_typo_is_still_that_legal_form():
     )
 
 
+def test_a_legal_form_typed_as_another_one_typo_away_loses_to_a_misspelt_name():
+    """ "Knutsson Nord,tröm HB" is Knutsson Nordström AB with HB for AB, not Karlsson
+    Nordström HB with four letters of its first word wrong; "Rousset illes AS" is Rousset
+    Gilles SA with its legal form's letters swapped, not "Rousset" less two words."""
+    names = ["Karlsson Nordström HB", "Knutsson HB", "Knutsson Nordström AB"]
+    assert _first(names, "Knutsson Nord,tröm HB") == "Knutsson Nordström AB"
+    names = ["Rousset", "Rousset Gilles SA", "Rousset et Fils"]
+    assert _first(names, "Rousset illes AS") == "Rousset Gilles SA"
+
+
 def test_a_legal_form_one_typo_from_two_goes_to_the_one_closer_in_letters():
     """ "SASL" is one edit from SARL and from SAS, so the rules find both as sure as the name
     itself; but it is SAS with a letter added, closer in letters than SARL with one replaced.
@@ -116,6 +126,15 @@ def test_a_star_inside_a_name_is_noise_not_a_merchant():
     assert _first(["Ellis Inc", "Elliott-Garrett"], "Elli*tt-Garrett") == "Elliott-Garrett"
 
 
+def test_a_star_after_a_name_with_a_dot_is_noise_not_a_merchant():
+    """ "Ulrich e.*." is Ullrich e.G. with its G mistyped: a name before a "*" is a merchant
+    only in capitals or as a domain, not for a mere dot, so the name is not also read as a
+    statement line less its last word ("Ulrich")."""
+    assert strip_descriptor("Ulrich e.*.") is None
+    assert strip_descriptor("trainline.com*4KX2ZQ") == "trainline"
+    assert _first(["Ullrich", "Ullrich e.G."], "Ulrich e.*.") == "Ullrich e.G."
+
+
 def test_query_forms_read_a_statement_line_three_ways():
     """A statement line is read as itself, as its merchant, and as the merchant less its
     last word, each scaled down further."""
@@ -174,3 +193,12 @@ def test_a_name_missing_its_first_letter_is_not_read_as_a_sole_traders_initials(
     ИП is that name's legal form (a sole trader), not a word of it."""
     suppliers = ["ИП «Рыбаков Корнилова»", "Dirk"]
     assert _first(suppliers, "irk") == "Dirk"
+
+
+def test_a_name_that_is_only_a_legal_form_is_no_supplier_with_that_form():
+    """ "INH" is ING mistyped, not "… Inc" with every word but its legal form lost: the legal
+    form found inside a name leaves words of the name beside it."""
+    assert _first(["Smith Inc", "Hicks Inc", "ING"], "INH") == "ING"
+    assert score(normalize("Ltd"), normalize("Smith Ltd")) < score(
+        normalize("Ltd"), normalize("Lid")
+    )

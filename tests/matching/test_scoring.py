@@ -10,6 +10,7 @@ from bot.matching import (
     LEGAL_FORM_CONFLICT,
     LEGAL_FORM_ON_ONE_SIDE,
     LEGAL_FORM_ONLY_IN_QUERY,
+    LEGAL_FORM_TYPO_CONFLICT,
     PLURAL_SIMILARITY,
     THRESHOLD,
     normalize,
@@ -42,7 +43,7 @@ def test_close_names_reach_the_threshold(query, supplier):
 @pytest.mark.parametrize(
     ("query", "supplier"),
     [
-        ("Bartell PLC", "Bartell LLC"),
+        ("Bartell PLC", "Bartell GmbH"),
         ("Acme Widgets Inc", "Acme Widgets Corp"),
         ("Twins 5", "Twins 6"),
         ("Studio 54 Events", "Studio 45 Events"),
@@ -57,11 +58,19 @@ def test_different_companies_stay_below_the_threshold(query, supplier):
 
 def test_equal_names_score_100_and_legal_conflicts_scale_down():
     """The same core scores 100; a legal form on one side scales it down a little, more when
-    only the query has it, and a conflicting legal form below THRESHOLD."""
+    only the query has it, more for a legal form one typo from the other, and a conflicting
+    legal form below THRESHOLD."""
     assert pair_score("Bartell PLC", "BARTELL P.L.C.") == 100.0
     assert pair_score("Bartell", "Bartell PLC") == pytest.approx(100.0 * LEGAL_FORM_ON_ONE_SIDE)
     assert pair_score("Bartell PLC", "Bartell") == pytest.approx(100.0 * LEGAL_FORM_ONLY_IN_QUERY)
-    assert pair_score("Bartell PLC", "Bartell LLC") == pytest.approx(100.0 * LEGAL_FORM_CONFLICT)
+    assert pair_score("Bartell PLC", "Bartell LLC") == pytest.approx(
+        100.0 * LEGAL_FORM_TYPO_CONFLICT
+    )
+    assert pair_score("Andersson AS", "Andersson SA") == pytest.approx(
+        100.0 * LEGAL_FORM_TYPO_CONFLICT
+    )
+    assert pair_score("Bartell PLC", "Bartell GmbH") == pytest.approx(100.0 * LEGAL_FORM_CONFLICT)
+    assert LEGAL_FORM_CONFLICT < LEGAL_FORM_TYPO_CONFLICT < LEGAL_FORM_ONLY_IN_QUERY
 
 
 def test_a_number_on_one_side_only_costs_less_than_a_different_number():
