@@ -1009,8 +1009,8 @@ def with_plain(value: float, query: str, name: str) -> float:
     The same name (normalised alike but for spaces) stays 100; a name the rules find as sure
     but that is not the same ("Acme SASL" is Acme SAS or Acme SARL, a legal form with one
     typo) is ranked by letters too, first compared without spaces."""
-    alike = _alike(_form(normalize(query)), _form(normalize(name)))
-    return _with_plain(value, _plain(query), name, alike)
+    a, b = _form(normalize(query)), _form(normalize(name))
+    return _with_plain(value, _plain(query), name, _alike(a, b), a.joined == b.joined)
 
 
 def _plain(query: str) -> str:
@@ -1018,8 +1018,32 @@ def _plain(query: str) -> str:
     return default_process(query[:MAX_NAME_CHARS])
 
 
-def _with_plain(value: float, plain_query: str, name: str, alike: bool) -> float:
+@cache
+def _marked(ch: str) -> bool:
+    """Whether `ch` is a Latin letter with a mark ("ö", "é", "ł", "ß"): what few type by
+    accident, though many leave it out."""
+    if ch.isascii() or not ch.isalpha():
+        return False
+    latin = "".join(map(_latin_char, unicodedata.normalize("NFKD", ch)))
+    return latin.isascii() and latin.isalpha()
+
+
+def _marks_missing(plain_query: str, name: str) -> float:
+    """Score factor for the query's marked letters that `name` lacks ("Pöwer" / "Powers"):
+    each counts as a letter of the query replaced, as in `fuzz.ratio` of the names as
+    written; a name lacking its own marks is no less close ("Muller" / "Müller")."""
+    missing = sum(1 for ch in plain_query if _marked(ch) and ch not in name)
+    if not missing:
+        return 1.0
+    return 1.0 - missing / len(plain_query.replace(" ", ""))
+
+
+def _with_plain(
+    value: float, plain_query: str, name: str, alike: bool, same_letters: bool
+) -> float:
     name = default_process(name)
+    if not same_letters and not plain_query.isascii():
+        value *= _marks_missing(plain_query, name)
     if value >= 100.0:
         if alike:
             return value
@@ -1597,7 +1621,13 @@ class SupplierIndex:
         names, forms = self._names, self._forms
         plain, same = _plain(name), _form(normalize(name))
         return {
-            entry: _with_plain(value, plain, names[entry], _alike(same, forms[entry]))
+            entry: _with_plain(
+                value,
+                plain,
+                names[entry],
+                _alike(same, forms[entry]),
+                same.joined == forms[entry].joined,
+            )
             for entry, value in best.items()
         }
 

@@ -202,3 +202,15 @@ def test_a_name_that_is_only_a_legal_form_is_no_supplier_with_that_form():
     assert score(normalize("Ltd"), normalize("Smith Ltd")) < score(
         normalize("Ltd"), normalize("Lid")
     )
+
+
+def test_a_marked_letter_the_name_lacks_counts_as_a_letter_replaced():
+    """Few type "ö" by accident, though many leave it out: "Pöwer" is Löwer with one letter
+    replaced, not Powers Inc with an "ö" made up and its "s" and legal form lost; "Dör" is
+    Dörr, not the initials of Davis, Olson and Rodriguez. A name lacking the marks of the
+    same letters is no less close ("Müller" / "Muller GmbH"), nor a query lacking a name's."""
+    assert _first(["Powers Inc", "Löwer"], "Pöwer") == "Löwer"
+    assert _first(["Foster LLC", "Förster"], "Föester") == "Förster"
+    assert _first(["Davis, Olson and Rodriguez", "Dörr"], "Dör") == "Dörr"
+    assert _first(["Müllner GmbH", "Muller GmbH"], "Müller") == "Muller GmbH"
+    assert _first(["Mullner", "Müller"], "Mulller") == "Müller"
