@@ -583,6 +583,9 @@ ADDED_WORD_SCORE = 88.0
 MISSPELT_EVIDENCE = 80.0
 REORDERED_MISSPELT = 0.96  # score factor: misspelt words in another order
 ACRONYM_SCORE = 90.0  # initials: "IBM" / "International Business Machines"
+# ... two letters as one word ("HL"): the initials of many names, and as likely a short name
+# with a typo ("^HL" is DHL, not Hill-Lutz); no closer than a letter lost from three.
+SHORT_ACRONYM_SCORE = 80.0
 MIN_PREFIX_CHARS = 4
 MIN_PREFIX_SHARE = 0.6  # a name cut short keeps most of it
 # Score factor for a merchant read out of a card-statement line: a guess, below the text itself.
@@ -771,14 +774,16 @@ def _acronym_letters(form: _Form) -> str | None:
     return letters if 2 <= len(letters) <= _MAX_ACRONYM and letters.isalpha() else None
 
 
-def _acronym(a: _Form, b: _Form) -> bool:
-    """Whether one name is the other's initials ("IBM", "P&G" → "p and g" → "pg")."""
+def _acronym_score(a: _Form, b: _Form) -> float:
+    """ACRONYM_SCORE if one name is the other's initials ("IBM", "P&G" → "p and g" → "pg"),
+    SHORT_ACRONYM_SCORE if they are two letters written as one word ("HL"), else 0."""
     for short, long in ((a, b), (b, a)):
         if len(long.words) >= 2:
             letters = _acronym_letters(short)
             if letters and letters == _initials(long):
-                return True
-    return False
+                one_word = len(short.words) == 1
+                return SHORT_ACRONYM_SCORE if one_word and len(letters) == 2 else ACRONYM_SCORE
+    return 0.0
 
 
 def _contained(short: list[str], long: list[str], *, at_ends: bool = False) -> bool:
@@ -957,9 +962,7 @@ def _similarity(
         and b.joined.startswith(a.joined)
     ):
         value = max(value, PREFIX_SCORE + 10 * share - 10)
-    if _acronym(a, b):
-        value = max(value, ACRONYM_SCORE)
-    return value
+    return max(value, _acronym_score(a, b))
 
 
 def _form_score(

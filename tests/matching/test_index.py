@@ -292,6 +292,17 @@ def test_acronyms_find_the_name_they_abbreviate():
     assert ids(index.candidates("P&G"))[0] == "2"
 
 
+def test_two_letters_as_one_word_are_weak_initials():
+    """ "^HL" is DHL with a letter lost, not one of the many names whose initials are HL;
+    "P&G", two letters written apart, is still Procter & Gamble's initials."""
+    index = SupplierIndex.build(
+        [("1", "Hill-Lutz"), ("2", "Haley-Lang"), ("3", "DHL"), ("4", "Procter & Gamble")]
+    )
+    assert ids(index.candidates("^HL"))[0] == "3"
+    assert ids(index.candidates("P&G"))[0] == "4"
+    assert index.candidates("P&G")[0].score >= THRESHOLD
+
+
 def test_search_ranks_whole_name_then_prefix_then_word_then_substring(index):
     """Whole name, then name prefix, then word prefix, then inside a word, then fuzzy."""
     index = SupplierIndex.build(
