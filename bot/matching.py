@@ -1012,8 +1012,7 @@ def with_plain(value: float, query: str, name: str) -> float:
     The same name (normalised alike but for spaces) stays 100; a name the rules find as sure
     but that is not the same ("Acme SASL" is Acme SAS or Acme SARL, a legal form with one
     typo) is ranked by letters too, first compared without spaces."""
-    a, b = _form(normalize(query)), _form(normalize(name))
-    return _with_plain(value, _plain(query), name, _alike(a, b), a.joined == b.joined)
+    return _with_plain(value, _plain(query), name, _form(normalize(query)), _form(normalize(name)))
 
 
 def _plain(query: str) -> str:
@@ -1041,14 +1040,13 @@ def _marks_missing(plain_query: str, name: str) -> float:
     return 1.0 - missing / len(plain_query.replace(" ", ""))
 
 
-def _with_plain(
-    value: float, plain_query: str, name: str, alike: bool, same_letters: bool
-) -> float:
+def _with_plain(value: float, plain_query: str, name: str, query: _Form, form: _Form) -> float:
+    """`with_plain`, given the query as `_plain` processed it and both names' forms."""
     name = default_process(name)
-    if not same_letters and not plain_query.isascii():
+    if query.joined != form.joined and not plain_query.isascii():
         value *= _marks_missing(plain_query, name)
     if value >= 100.0:
-        if alike:
+        if _alike(query, form):
             return value
         # As sure as the same name, but not it ("Lemaître S..AR..." is S.A.R.L. or S.A.S.,
         # its legal form one typo from each): first compared in letters as the rules compare
@@ -1624,13 +1622,7 @@ class SupplierIndex:
         names, forms = self._names, self._forms
         plain, same = _plain(name), _form(normalize(name))
         return {
-            entry: _with_plain(
-                value,
-                plain,
-                names[entry],
-                _alike(same, forms[entry]),
-                same.joined == forms[entry].joined,
-            )
+            entry: _with_plain(value, plain, names[entry], same, forms[entry])
             for entry, value in best.items()
         }
 
