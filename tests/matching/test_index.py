@@ -218,6 +218,26 @@ def test_two_letters_swapped_are_one_typo():
     assert ids(index.candidates("aVllet"))[0] == "4"
 
 
+def test_suppliers_scoring_exactly_alike_go_by_the_letter_pairs_they_share():
+    """One typo can leave two names exactly as close in every measure; the one keeping more
+    of the query's neighbouring letter pairs comes first, not the first by name: a doubled
+    letter dropped ("Tan AB" is Tann AB, with "an" and "n ", before Tain AB) or letters
+    dropped beside each other ("Grupo Madr" keeps "ma", "ad", "dr" of Madrid, two of
+    Amador's)."""
+    index = SupplierIndex.build(
+        [
+            ("1", "Tain AB"),
+            ("2", "Tann AB"),
+            ("3", "Grupo Amador S.L."),
+            ("4", "Grupo Madrid S.L."),
+        ]
+    )
+    for query, right, other in (("Tan AB", "2", "1"), ("Grupo Madr S.L.", "4", "3")):
+        found = index.candidates(query)
+        assert ids(found)[:2] == [right, other]
+        assert found[0].score == found[1].score
+
+
 def test_misspelt_words_in_order_beat_the_same_words_reordered():
     """ "Jones-Cilon": one misspelt word in order (Jones-Wilson) beats a misspelt word and the
     words reordered (Colon-Jones), two changes."""
