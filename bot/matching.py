@@ -855,7 +855,7 @@ def _char_similarity(a: _Form, b: _Form) -> float:
         width = len(b.legal) + 2
         if fuzz.ratio(a.spelled[-width:], b.spelled[-width:]) < LEGAL_TAIL_SIMILARITY:
             return value
-    return max(value, fuzz.ratio(a.full, b.full), fuzz.ratio(a.spelled, b.spelled))
+    return max(value, typo_ratio(a.full, b.full), typo_ratio(a.spelled, b.spelled))
 
 
 def _legal_split(words: tuple[str, ...], legal: str) -> list[str] | None:

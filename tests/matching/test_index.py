@@ -218,6 +218,17 @@ def test_two_letters_swapped_are_one_typo():
     assert ids(index.candidates("aVllet"))[0] == "4"
 
 
+def test_two_letters_swapped_are_one_typo_in_the_whole_name_too():
+    """Comparing whole names, a swap counts as one edit too: "oBwen Ltd" is Bowen Ltd with
+    two letters swapped, before Owen Ltd with a letter added (plain `fuzz.ratio` of the whole
+    names puts Owen first); "Vaughna Ltd" is Vaughan Ltd before Vaughn Ltd."""
+    index = SupplierIndex.build(
+        [("1", "Owen Ltd"), ("2", "Bowen Ltd"), ("3", "Vaughn Ltd"), ("4", "Vaughan Ltd")]
+    )
+    assert ids(index.candidates("oBwen Ltd"))[:2] == ["2", "1"]
+    assert ids(index.candidates("Vaughna Ltd"))[:2] == ["4", "3"]
+
+
 def test_suppliers_scoring_exactly_alike_go_by_the_letter_pairs_they_share():
     """One typo can leave two names exactly as close in every measure; the one keeping more
     of the query's neighbouring letter pairs comes first, not the first by name: a doubled
