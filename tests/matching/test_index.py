@@ -9,6 +9,7 @@ from functools import cache
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rapidfuzz import fuzz
 
 from bench.supplier_names import derive_queries, suppliers
 from bot import matching
@@ -20,6 +21,7 @@ from bot.matching import (
     SupplierIndex,
     normalize,
     score,
+    typo_ratio,
     with_plain,
 )
 
@@ -227,6 +229,19 @@ def test_two_letters_swapped_are_one_typo_in_the_whole_name_too():
     )
     assert ids(index.candidates("oBwen Ltd"))[:2] == ["2", "1"]
     assert ids(index.candidates("Vaughna Ltd"))[:2] == ["4", "3"]
+
+
+def test_a_digit_in_place_of_a_letter_is_one_typo():
+    """A digit where a name has a letter is that letter misread or mistyped, one edit, as a
+    letter dropped is: "Ste5in" is Stedin before Stein, "1edlund AB" Hedlund AB before
+    Edlund AB. A digit in place of another digit is no typo but another number."""
+    index = SupplierIndex.build(
+        [("1", "Stein"), ("2", "Stedin"), ("3", "Edlund AB"), ("4", "Hedlund AB")]
+    )
+    assert ids(index.candidates("Ste5in"))[:2] == ["2", "1"]
+    assert ids(index.candidates("1edlund AB"))[:2] == ["4", "3"]
+    assert typo_ratio("ste5in", "stedin") > typo_ratio("ste5in", "stein")
+    assert typo_ratio("twins 5", "twins 6") == fuzz.ratio("twins 5", "twins 6")
 
 
 def test_suppliers_scoring_exactly_alike_go_by_the_letter_pairs_they_share():
