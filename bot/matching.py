@@ -662,7 +662,7 @@ def typo_ratio(a: str, b: str, score_cutoff: float | None = None) -> float:
     similarity = fuzz.ratio(a, b, score_cutoff=score_cutoff)
     if 0 < similarity < 100:
         edits = Levenshtein.distance(a, b) - OSA.distance(a, b)
-        if _DIGITS.search(a) or _DIGITS.search(b):
+        if not (a.isalpha() and b.isalpha()) and _DIGITS.search(a + b):
             edits += _digits_for_letters(a, b)
         if edits > 0:
             similarity += 100 * edits / (len(a) + len(b))
@@ -870,7 +870,10 @@ def _char_similarity(a: _Form, b: _Form) -> float:
         width = len(b.legal) + 2
         if fuzz.ratio(a.spelled[-width:], b.spelled[-width:]) < LEGAL_TAIL_SIMILARITY:
             return value
-    return max(value, typo_ratio(a.full, b.full), typo_ratio(a.spelled, b.spelled))
+    full = typo_ratio(a.full, b.full)
+    if a.spelled == a.full and b.spelled == b.full:
+        return max(value, full)
+    return max(value, full, typo_ratio(a.spelled, b.spelled))
 
 
 def _legal_split(words: tuple[str, ...], legal: str) -> list[str] | None:
