@@ -212,6 +212,13 @@ _LEGAL_FORMS = {
     for spelling in spellings
 }
 _LEGAL_MAX_WORDS = max(len(words) for words in _LEGAL_FORMS)
+# A one-word legal form's one-word spellings, longest first: what may be glued to a name's last
+# word ("JonesIncorporated", "ScottLLC").
+_GLUED_SPELLINGS = {
+    canonical: tuple(sorted((s for s in spellings if " " not in s), key=len, reverse=True))
+    for canonical, spellings in _LEGAL_SPELLINGS.items()
+    if " " not in canonical
+}
 _FAMILIES = {
     "pty ltd": frozenset({"ltd"}),
     "pvt ltd": frozenset({"ltd"}),
@@ -879,8 +886,8 @@ def _char_similarity(a: _Form, b: _Form) -> float:
 def _legal_split(words: tuple[str, ...], legal: str) -> list[str] | None:
     """`words` with the legal form `legal` found among them, spelled right: each of its words
     there as it is, one edit wrong (3 letters or more: "skgaa"), split in two ("kg aa"), or,
-    for a one-word form, glued to the end of a word after 3 letters or more ("klap0ag");
-    None if it is not all there."""
+    for a one-word form, any one-word spelling of it glued to the end of a word
+    (`_glued_spelling`: "klap0ag", "jonesincorporated"); None if it is not all there."""
     found = list(words)
     for part in legal.split():
         if part in found:
@@ -892,12 +899,22 @@ def _legal_split(words: tuple[str, ...], legal: str) -> list[str] | None:
             if word + (found[at + 1] if at + 1 < len(found) else "") == part:
                 found[at : at + 2] = [part]
                 break
-            if part == legal and word.endswith(part) and len(word) - len(part) >= _MIN_SPLIT:
-                found[at : at + 1] = [word[: -len(part)], part]
+            glued = part == legal and _glued_spelling(word, legal)
+            if glued:
+                found[at : at + 1] = [word[: -len(glued)], part]
                 break
         else:
             return None
     return found
+
+
+def _glued_spelling(word: str, legal: str) -> str | None:
+    """The spelling of the one-word legal form `legal` glued to the end of `word` after 3
+    letters or more ("klap0ag", "jonesincorporated"), if any."""
+    for spelling in _GLUED_SPELLINGS.get(legal, (legal,)):
+        if word.endswith(spelling) and len(word) - len(spelling) >= _MIN_SPLIT:
+            return spelling
+    return None
 
 
 _GLUED_LENGTH_SLACK = 3  # letters a run-together word may differ from its two words by

@@ -100,6 +100,23 @@ def test_a_legal_form_mistyped_or_split_is_still_that_form():
     assert first(names, "Bachmann Stiftung & Co. KG aA") == "Bachmann Stiftung & Co. KGaA"
 
 
+def test_a_legal_form_spelled_out_and_glued_on_is_that_form():
+    """ "JonesIncorporated" and "ScottLimited" (a space lost after the legal form was spelled
+    out) are Jones Inc and Scott Ltd, a typo in the name too ("NewtnIncorporated"), not a
+    name of no legal form that happens to share letters."""
+    names = [
+        "Jones Inc",
+        "Harmon-Espinoza",
+        "Newton Inc",
+        "Newton-Hill",
+        "Scott Ltd",
+        "Scott-Limon",
+    ]
+    assert first(names, "JonesIncorporated") == "Jones Inc"
+    assert first(names, "NewtnIncorporated") == "Newton Inc"
+    assert first(names, "ScottLimited") == "Scott Ltd"
+
+
 def test_a_cjk_legal_form_one_character_wrong_is_read():
     """株式0社 (a character misread), 有限会 (one lost) and 株式^会社 (punctuation inside)
     are 株式会社 / 有限会社: that supplier comes first, not another form of the same name."""
