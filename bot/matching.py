@@ -30,8 +30,9 @@ Exact lookups (`SupplierIndex.exact`, the only way a bill is published without a
 cores and legal forms. Everything else is ranked by `score`, which combines, by measurement on
 generated data (`python -m bench.matcher_calibration`, bench/eval_names.py; development split
 only): a character ratio of the names without spaces, with and without the legal form, in
-which two neighbouring letters swapped count as one typo (`typo_ratio`; a typo in any letter,
-split or joined words, a legal form run into the name: "DillPLC"; a legal form on one side
+which two neighbouring letters swapped, or a digit in place of a letter, count as one typo
+(`typo_ratio`; a typo in any letter, split or joined words, a legal form run into the name:
+"DillPLC", "JonesIncorporated"; a legal form on one side
 only counts in letters where the other name ends much like it); word alignment,
 each word paired once, a misspelt word still a match whatever letter the typo hit, a word
 garbled past that still worth its letters in common (GARBLED_FLOOR: "Escobar-Dos_" is
@@ -47,7 +48,8 @@ order); a legal form of one name found among the other's words mistyped, split o
 numbers then scale the score down, and so, less, does a legal form on one side only (more when
 only the query has it) or of the same family but not the same. A number is a word of digits or a
 short code ("A1", "3M"); a digit between two letters is a typo ("m3H"). A little of the plain
-character ratio of the names as written (PLAIN_SHARE) breaks near-ties. Only the same name,
+character ratio of the names as written (PLAIN_SHARE) breaks near-ties, and the letter pairs
+the names share (`_pairs_shared`) exact ones. Only the same name,
 normalised alike but for spaces, scores 100; names the rules find as sure but not the same (a
 legal form one typo from two: "Acme SASL") are ranked by their letters without spaces, then as
 written.
