@@ -670,11 +670,15 @@ def typo_ratio(a: str, b: str, score_cutoff: float | None = None) -> float:
     is closer to "Stedin" than to "Stein", "1edlund" to "Hedlund" than to "Edlund"."""
     similarity = fuzz.ratio(a, b, score_cutoff=score_cutoff)
     if 0 < similarity < 100:
-        edits = Levenshtein.distance(a, b) - OSA.distance(a, b)
+        osa = OSA.distance(a, b)
+        edits = Levenshtein.distance(a, b) - osa
         if not (a.isalpha() and b.isalpha()) and _DIGITS.search(a + b):
             edits += _digits_for_letters(a, b)
         if edits > 0:
-            similarity += 100 * edits / (len(a) + len(b))
+            # Never closer than every edit costing one (a swap and a digit can be one edit
+            # counted twice: "a1" / "1b"), so never 100 for two different names.
+            length = len(a) + len(b)
+            similarity = min(similarity + 100 * edits / length, 100 * (1 - osa / length))
     return similarity
 
 

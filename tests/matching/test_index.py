@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 from bench.supplier_names import derive_queries, suppliers
 from bot import matching
@@ -242,6 +243,20 @@ def test_a_digit_in_place_of_a_letter_is_one_typo():
     assert ids(index.candidates("1edlund AB"))[:2] == ["4", "3"]
     assert typo_ratio("ste5in", "stedin") > typo_ratio("ste5in", "stein")
     assert typo_ratio("twins 5", "twins 6") == fuzz.ratio("twins 5", "twins 6")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab12 ", max_size=6), st.text(alphabet="ab12 ", max_size=6))
+def test_typo_ratio_credits_no_edit_twice(a: str, b: str):
+    """A swap and a digit in place of a letter can be the same edit ("a1" / "1b"): however
+    the credits add up, two different names stay below 100, and never closer than with
+    every edit costing one (OSA)."""
+    value = typo_ratio(a, b)
+    assert value >= fuzz.ratio(a, b)
+    if a != b:
+        assert value < 100
+        if a and b:
+            assert value <= 100 * (1 - OSA.distance(a, b) / (len(a) + len(b))) + 1e-9
 
 
 def test_suppliers_scoring_exactly_alike_go_by_the_letter_pairs_they_share():
