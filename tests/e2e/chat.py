@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import httpx
 
 from tests.conftest import ADMIN
 from tests.e2e.conftest import follow_login
 from tests.fakes.databases import database_for
+from tests.fakes.process import create_api_token
 from tests.fakes.slack_requests import interactive, slash_command
 
 
@@ -87,11 +85,4 @@ def db_rows(serve_env, sql: str) -> list[tuple]:
 
 def api_token(serve_env, team_id: str) -> str:
     """A new API token for the team, made by `ledgerlink token create` as an operator would."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "token", "create", "--team", team_id],
-        env={**serve_env, "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip().splitlines()[-1]
+    return create_api_token(serve_env, team_id)

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import redirect_stdout
+from io import StringIO
 from pathlib import Path
 
 import httpx
@@ -26,10 +28,15 @@ class ServeProcess:
         self.args = args
         self.process: subprocess.Popen | None = None
         self.url: str | None = None
+        self._seen = 0
 
     def start(self, timeout: float = 20.0) -> ServeProcess:
+        return self.launch().wait_listening(timeout)
+
+    def launch(self) -> ServeProcess:
+        """Start the process without waiting for it (`wait_listening` does)."""
         # A restart in the same directory appends to the log: read only this run's lines.
-        seen = len(self.log())
+        self._seen = len(self.log())
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bot", "serve", "--port", "0", *self.args],
@@ -38,11 +45,15 @@ class ServeProcess:
                 stdout=log,
                 stderr=log,
             )
+        return self
+
+    def wait_listening(self, timeout: float = 20.0) -> ServeProcess:
+        """Wait until the launched process logs its URL and answers /healthz."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"ledgerlink serve exited early:\n{self.log()}")
-            found = LISTENING.search(self.log()[seen:])
+            found = LISTENING.search(self.log()[self._seen :])
             if found:
                 self.url = found.group(1)
                 if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
@@ -90,8 +101,16 @@ class ServeCluster:
         self.url: str | None = None
 
     def start(self) -> ServeCluster:
+        # Side by side, as a deployment starts them: both import and migrate at once.
         for member in self.members:
-            member.start()
+            member.launch()
+        try:
+            for member in self.members:
+                member.wait_listening()
+        except BaseException:
+            for member in self.members:
+                member.stop()
+            raise
         self.balancer = Balancer([member.url for member in self.members]).start()
         self.url = self.balancer.url
         return self
@@ -107,15 +126,27 @@ class ServeCluster:
         if self.balancer is not None:
             self.balancer.stop()
             self.balancer = None
-        codes = [member.stop(timeout) for member in self.members]
+        # SIGTERM to all, then wait for each: they wind down side by side.
+        for member in self.members:
+            _signal(member.process)
+        codes = [_wait_exit(member.process, timeout) for member in self.members]
         return codes[0]
 
 
 def terminate(process: subprocess.Popen | None, timeout: float) -> int | None:
     """SIGTERM a started process and wait for it; kill it (and raise) if it outstays timeout."""
-    if process is None or process.poll() is not None:
-        return process.returncode if process else None
-    process.send_signal(signal.SIGTERM)
+    _signal(process)
+    return _wait_exit(process, timeout)
+
+
+def _signal(process: subprocess.Popen | None) -> None:
+    if process is not None and process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+
+
+def _wait_exit(process: subprocess.Popen | None, timeout: float) -> int | None:
+    if process is None:
+        return None
     try:
         return process.wait(timeout)
     except subprocess.TimeoutExpired:
@@ -134,6 +165,21 @@ def wait_until(predicate, what: str, timeout: float = 15.0, *, every: float = 0.
             return result
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def create_api_token(env: dict[str, str], team: str) -> str:
+    """A new API token for the team, made by `ledgerlink token create` on the database env
+    points at. It runs the command line's own code in this process: a new interpreter would cost
+    a second of imports in every test that needs a token, and tests/unit/test_cli.py and
+    tests/e2e/test_two_processes_e2e.py run the command in a real process already."""
+    from bot.cli import main  # imported late: most tests never need the command line
+
+    out = StringIO()
+    with redirect_stdout(out):
+        code = main(["token", "create", "--team", team], environ=env)
+    if code != 0:
+        raise AssertionError(f"ledgerlink token create exited {code}:\n{out.getvalue()}")
+    return out.getvalue().strip().splitlines()[-1]
 
 
 def _base_env() -> dict[str, str]:

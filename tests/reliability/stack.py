@@ -22,7 +22,7 @@ from cryptography.fernet import Fernet
 from tests.conftest import ADMIN, SIGNING_SECRET, STAFF
 from tests.e2e.conftest import PUBLIC_URL, ProviderLogin, follow_login
 from tests.fakes.databases import TestDatabase
-from tests.fakes.process import ServeProcess, wait_until
+from tests.fakes.process import ServeProcess, create_api_token, wait_until
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import interactive, signed_headers, slash_command
 from tests.providers import fake_quickbooks, fake_xero
@@ -291,8 +291,7 @@ class Stack:
         team = team or self.slack.team_id
         with self._token_lock:
             if team not in self.api_tokens:
-                created = self.cli("token", "create", "--team", team).stdout.split()[-1]
-                self.api_tokens[team] = created
+                self.api_tokens[team] = create_api_token(self.env, team)
             return self.api_tokens[team]
 
     def post_item(self, *, team: str | None = None, **fields) -> httpx.Response:
