@@ -107,7 +107,7 @@ def serve_env(fake_slack, database_env) -> dict[str, str]:
 
 
 @pytest.fixture
-def serve(serve_env, backend, tmp_path):
+def serve(serve_env, backend, tmp_path, request):
     """Start `ledgerlink serve` (env from `serve_env`) and stop it after the test. On
     PostgreSQL it is two processes behind a round-robin balancer, sharing the database: every
     end-to-end test on that backend proves that any process answers any request."""
@@ -120,6 +120,9 @@ def serve(serve_env, backend, tmp_path):
         else:
             process = ServeProcess(env, tmp_path).start()
         started.append(process)
+        # Stopped first when the test ends, before the fakes it talks to: a sync still running
+        # against a fake Xero already gone would retry for seconds before the process exits.
+        request.node.addfinalizer(process.stop)
         return process
 
     yield start

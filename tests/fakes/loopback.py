@@ -7,12 +7,15 @@ where `ledgerlink serve` runs in another process.
 
 from __future__ import annotations
 
+import socketserver
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 
 import httpx
+
+STOP_POLL_SECONDS = 0.02
 
 
 class QueueingServer(ThreadingHTTPServer):
@@ -55,7 +58,14 @@ class Served:
 
     def _serve(self, server) -> None:
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        if isinstance(server, socketserver.BaseServer):
+            # `shutdown` waits for the loop to look at its flag, by default every half second:
+            # every test would wait that long for each fake it stops.
+            def loop() -> None:
+                server.serve_forever(poll_interval=STOP_POLL_SECONDS)
+        else:
+            loop = server.serve_forever
+        self._thread = threading.Thread(target=loop, daemon=True)
 
     @property
     def url(self) -> str:
