@@ -36,7 +36,12 @@ ACCOUNTING = "xero_accounting.yaml"
 IDENTITY = "xero-identity.yaml"
 
 
-class _SpecLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (five times faster on the 900 KB accounting spec, read
+# once per test process); the same documents either way.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _SpecLoader(_SafeLoader):
     """SafeLoader that leaves timestamps as strings."""
 
 
