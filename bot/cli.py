@@ -134,9 +134,10 @@ def cmd_serve(args, config: Config) -> int:
             close_socket_mode(socket_mode)
         scheduler.stop()
         sender.stop()
-        log.info("stopped")
+        log.info("stopping: waiting for background work (a sync in progress) to finish")
     finally:
         runtime.close()
+    log.info("stopped")
     return 0
 
 

@@ -13,6 +13,7 @@ import pytest
 from handlers.grammar import SUBCOMMANDS
 from store import open_store
 from tests.conftest import ADMIN, SIGNING_SECRET, STAFF
+from tests.e2e.chat import Chat, connect
 from tests.fakes.databases import both_backends
 from tests.fakes.process import ServeCluster
 from tests.fakes.slack_requests import event_callback, slash_command
@@ -204,6 +205,40 @@ def test_sigterm_finishes_in_flight_request_and_exits_zero(
     assert [(r.status_code, r.json()["status"]) for r in answer] == [(201, "held")]
     assert server.process.wait(10) == 0
     assert "stopped" in server.log()
+
+
+def test_sigterm_lets_a_sync_in_progress_finish_before_saying_stopped(
+    serve, fake_slack, provider_env, xero
+):
+    """SIGTERM while the first sync is reading Xero: the sync finishes, and only then does the
+    process log "stopped" (its last line) and exit 0. An operator reading "stopped" can
+    trust that nothing is still running."""
+    reading, release = threading.Event(), threading.Event()
+    handle = xero.handle
+
+    def slow_contacts(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/Contacts"):
+            reading.set()
+            release.wait(20)
+        return handle(request)
+
+    xero.handle = slow_contacts
+    server = serve(**provider_env)
+    connect(Chat(server, fake_slack))
+    assert reading.wait(10), "the first sync never read the contacts"
+
+    stopping = threading.Thread(target=server.stop)
+    stopping.start()
+    wait_for_log(server, "stopping: waiting for background work")
+    release.set()
+    stopping.join(20)
+
+    assert not stopping.is_alive() and server.process.returncode == 0
+    members = server.members if isinstance(server, ServeCluster) else [server]
+    logs = [member.log().strip().splitlines() for member in members]
+    assert all(lines[-1].endswith("INFO ledgerlink: stopped") for lines in logs), logs
+    [synced] = [lines for lines in logs if any(": ok in " in line for line in lines)]
+    assert max(i for i, line in enumerate(synced) if ": ok in " in line) < len(synced) - 1
 
 
 def wait_refused(url: str, timeout: float = 10.0) -> None:
