@@ -134,7 +134,7 @@ def cmd_serve(args, config: Config) -> int:
             close_socket_mode(socket_mode)
         scheduler.stop()
         sender.stop()
-        log.info("stopping: waiting for background work (a sync in progress) to finish")
+        log.info("stopping: waiting for background work to finish (any sync in progress)")
     finally:
         runtime.close()
     log.info("stopped")

@@ -111,7 +111,6 @@ def serve(serve_env, backend, tmp_path, request):
     """Start `ledgerlink serve` (env from `serve_env`) and stop it after the test. On
     PostgreSQL it is two processes behind a round-robin balancer, sharing the database: every
     end-to-end test on that backend proves that any process answers any request."""
-    started: list[ServeProcess | ServeCluster] = []
 
     def start(**overrides) -> ServeProcess | ServeCluster:
         env = {k: v for k, v in {**serve_env, **overrides}.items() if v is not None}
@@ -119,12 +118,9 @@ def serve(serve_env, backend, tmp_path, request):
             process = ServeCluster(env, tmp_path).start()
         else:
             process = ServeProcess(env, tmp_path).start()
-        started.append(process)
         # Stopped first when the test ends, before the fakes it talks to: a sync still running
         # against a fake Xero already gone would retry for seconds before the process exits.
         request.node.addfinalizer(process.stop)
         return process
 
-    yield start
-    for process in started:
-        process.stop()
+    return start
