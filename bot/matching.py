@@ -1100,16 +1100,17 @@ def _with_plain(value: float, plain_query: str, name: str, query: _Form, form: _
     return value * RULES_SHARE + plain * PLAIN_SHARE + edits * EDITS_SHARE
 
 
-def _pairs_shared(plain_query: str, name: str) -> float:
+def _pairs_shared(query_pairs: Counter[str], name: str) -> float:
     """How many of their neighbouring letter pairs two names share (Dice coefficient over the
     pairs, counted with repeats), the query as `_plain` processed it: what decides between
     suppliers every other measure finds exactly as close. One typo leaves more of a name's
     pairs when it drops a doubled letter ("Tan AB" is Tann AB, not Tain AB; "ОО «Евсеева»"
     ООО, not ОАО) or letters beside each other ("Grupo Madr" keeps "ma", "ad", "dr" of
-    Madrid, two of Amador's)."""  # noqa: RUF002 - Cyrillic on purpose
-    ours, theirs = _letter_pairs(plain_query), _letter_pairs(default_process(name))
-    total = ours.total() + theirs.total()
-    return 2 * (ours & theirs).total() / total if total else 0.0
+    Madrid, two of Amador's). `query_pairs`: `_letter_pairs` of the query as `_plain`
+    processed it."""  # noqa: RUF002 - Cyrillic on purpose
+    theirs = _letter_pairs(default_process(name))
+    total = query_pairs.total() + theirs.total()
+    return 2 * (query_pairs & theirs).total() / total if total else 0.0
 
 
 def _letter_pairs(text: str) -> Counter[str]:
@@ -1569,9 +1570,11 @@ class SupplierIndex:
             for _, value in scored:
                 (tied if value in seen else seen).add(value)
 
+        query_pairs = _letter_pairs(query) if tied else Counter()  # once, not per name
+
         def key(item: tuple[int, float]) -> tuple[float, float, str, str, str]:
             entry, value = item
-            shared = _pairs_shared(query, names[entry]) if value in tied else 0.0
+            shared = _pairs_shared(query_pairs, names[entry]) if value in tied else 0.0
             return (-value, -shared, names[entry].casefold(), names[entry], ids[entry])
 
         best = sorted(scored, key=key)
