@@ -439,8 +439,7 @@ def run(*, smoke: bool = False, rounds: int = 3) -> Section:
         "`held-out` split (other locales and seeds) it never was. Baselines are plain "
         "`process.extract(..., processor=utils.default_process, limit=3)` per scorer (computed "
         "with `process.cdist` on 2 threads, the same results), as top-1/top-3, on every query "
-        "at 400 suppliers and on the first 150 of each set's 300 at 100,000 suppliers (each "
-        "scans every name); ledgerlink is shown on those same queries beside them. "
-        '"Ahead" means at least every baseline\'s figure on those queries.',
+        "of every set, ledgerlink's beside them. "
+        '"Ahead" means at least every baseline\'s figure on the same queries.',
     ]
     return section
