@@ -1270,6 +1270,9 @@ FALLBACK_CUTOFF = 75.0  # in characters, keeping those at least this close
 # prompt always offers the closest suppliers ("IFM" for IFF, "Ott3 Trading" for Otto), this many.
 CLOSEST_WHEN_NOTHING = 3
 SHORTLIST_SIMILARITY = 75.0  # how close an indexed word must be to gather its suppliers
+# A query word with no indexed word this close (one typo in five letters) is one nothing was
+# found for: the closest in characters of the suppliers of its name's commonest word are scored.
+KNOWN_WORD_SIMILARITY = 80.0
 _MIN_DELETE_LENGTH = 3  # shorter words are looked up as they are ("sk" finds "vsk")
 _MIN_TWICE_DELETED = 5  # shorter words are looked up less one letter, not two
 _PREFIX_CANDIDATES = 20  # suppliers whose name starts with a name cut short, at most
@@ -1415,8 +1418,11 @@ class SupplierIndex:
     statement cut at 22 characters) and those whose initials the query is are then scored in
     full, with the TRIGRAM_RESCORE closest in characters of the TRIGRAM_CANDIDATES names sharing
     the largest share of character trigrams with the query (`_Trigrams`): they find a word with
-    two typos ("Molanov" for Molchanov), which no one-letter deletion reaches. When none of
-    them scores FALLBACK_BELOW, every name is compared in characters (rapidfuzz, in C).
+    two typos ("Molanov" for Molchanov), which no one-letter deletion reaches; and when a query
+    word is close to no indexed word (KNOWN_WORD_SIMILARITY) while a commoner word's suppliers
+    were too many to gather, the TRIGRAM_RESCORE closest in characters of those ("Balec Group"
+    for Bailey Group, among thousands of "… Group"). When none of them scores FALLBACK_BELOW,
+    every name is compared in characters (rapidfuzz, in C).
     """
 
     def __init__(self) -> None:
@@ -1754,6 +1760,8 @@ class SupplierIndex:
         # together) and per pair of neighbouring words joined: a group counts once per
         # supplier, through its best indexed word.
         groups = [(word, *self._parts(word)) for word in set(query.words)]
+        unknown = False  # a query word no indexed word is close to
+        word_groups = len(groups)
         groups += [(pair,) for pair in _pairs(query.words)]
         found = []
         for group, tokens in enumerate(groups):
@@ -1763,6 +1771,8 @@ class SupplierIndex:
                     if value >= SHORTLIST_SIMILARITY and value > similar.get(word, 0.0):
                         similar[word] = value
             found += ((len(postings[word]), word, value, group) for word, value in similar.items())
+            if group < word_groups and max(similar.values(), default=0.0) < KNOWN_WORD_SIMILARITY:
+                unknown = True
         # The rarest words' suppliers are gathered, up to POSTINGS_BUDGET of them (always the
         # rarest word's), and weighed: a word held by few suppliers says more than a common
         # one ("haneberg" than "royal" or "berg"), a close word more than a far one, so a
@@ -1807,6 +1817,22 @@ class SupplierIndex:
                 limit=RESCORE,
             )
             shortlist.update(entries[position] for _, _, position in closest)
+        if unknown and common < len(found):
+            # A word two typos from its supplier's ("Balec" for Bailey) finds nothing, and the
+            # word left ("group") has too many suppliers to gather: the closest in characters
+            # of the suppliers of the query's own word, or of the word closest to it.
+            size, word, _, _ = max(found[common:], key=lambda row: (row[2], -row[0]))
+            if size <= COMMON_BUDGET:
+                entries = postings[word]
+                closest = process.extract(
+                    query.full,
+                    itemgetter(*entries)(self._fulls) if size > 1 else [self._fulls[entries[0]]],
+                    scorer=fuzz.ratio,
+                    processor=None,
+                    limit=TRIGRAM_RESCORE,
+                    score_cutoff=TRIGRAM_CUTOFF,
+                )
+                shortlist.update(entries[position] for _, _, position in closest)
         # Names close in letters whatever the words: two typos in one word ("lUlmaen" for
         # Ullmann), a word broken by punctuation.
         near = self._trigrams.closest(query.full, TRIGRAM_CANDIDATES)

@@ -294,6 +294,20 @@ def test_two_typos_in_one_word_are_found_through_shared_letters():
     assert ids(index.candidates("Molanov"))[:2] == ["m", "i"]
 
 
+def test_two_typos_beside_a_common_word_are_found_among_that_words_suppliers(monkeypatch):
+    """ "Balec Group" is Bailey Group with a letter added and one changed: "balec" is close to
+    no indexed word but "ale" (Ale Group, gathered first), and "group" has more suppliers than
+    the budget gathers (at 100,000 suppliers, thousands; here the budget is made small), so
+    the closest in characters of "group"'s suppliers are scored too."""
+    monkeypatch.setattr(matching, "POSTINGS_BUDGET", 5)
+    others = ["Abbott", "Curtis", "Dunn", "Fisher", "Graham", "Hughes", "Jensen", "Knight"]
+    index = SupplierIndex.build(
+        [("bailey", "Bailey Group"), ("ale", "Ale Group")]
+        + [(name.lower(), f"{name} Group") for name in others]
+    )
+    assert "bailey" in ids(index.candidates("Balec Group"))[:3]
+
+
 def test_split_joined_and_run_together_names_are_found():
     """Noise that moves spaces: "Co mier-St^nton", "ScottLLC", "ClarkWilmiams"."""
     index = SupplierIndex.build(
