@@ -1753,6 +1753,18 @@ class SupplierIndex:
                 parts.append(word[: -len(spelling)])
         return parts
 
+    def _closest_in_letters(
+        self, query: _Form, entries: list[int], limit: int, cutoff: float | None = None
+    ) -> list[int]:
+        """The `limit` of `entries` whose names are closest to `query`'s in characters
+        (`fuzz.ratio` without spaces, legal form included), if at least `cutoff`."""
+        fulls = self._fulls
+        names = itemgetter(*entries)(fulls) if len(entries) > 1 else [fulls[e] for e in entries]
+        closest = process.extract(
+            query.full, names, scorer=fuzz.ratio, processor=None, limit=limit, score_cutoff=cutoff
+        )
+        return [entries[position] for _, _, position in closest]
+
     def _shortlist(self, query: _Form) -> set[int]:
         """The suppliers worth scoring in full for `query` (see the class docstring)."""
         postings = self._postings
@@ -1808,44 +1820,20 @@ class SupplierIndex:
         if len(weights) > RESCORE:
             # Many suppliers share the words found (at 100k, a surname's hundreds of names):
             # the closest in characters, legal form and common words included, are scored too.
-            entries = list(weights)
-            closest = process.extract(
-                query.full,
-                itemgetter(*entries)(self._fulls),
-                scorer=fuzz.ratio,
-                processor=None,
-                limit=RESCORE,
-            )
-            shortlist.update(entries[position] for _, _, position in closest)
+            shortlist.update(self._closest_in_letters(query, list(weights), RESCORE))
         if unknown and common < len(found):
             # A word two typos from its supplier's ("Balec" for Bailey) finds nothing, and the
             # word left ("group") has too many suppliers to gather: the closest in characters
             # of the suppliers of the query's own word, or of the word closest to it.
             size, word, _, _ = max(found[common:], key=lambda row: (row[2], -row[0]))
             if size <= COMMON_BUDGET:
-                entries = postings[word]
-                closest = process.extract(
-                    query.full,
-                    itemgetter(*entries)(self._fulls) if size > 1 else [self._fulls[entries[0]]],
-                    scorer=fuzz.ratio,
-                    processor=None,
-                    limit=TRIGRAM_RESCORE,
-                    score_cutoff=TRIGRAM_CUTOFF,
+                shortlist.update(
+                    self._closest_in_letters(query, postings[word], TRIGRAM_RESCORE, TRIGRAM_CUTOFF)
                 )
-                shortlist.update(entries[position] for _, _, position in closest)
         # Names close in letters whatever the words: two typos in one word ("lUlmaen" for
         # Ullmann), a word broken by punctuation.
         near = self._trigrams.closest(query.full, TRIGRAM_CANDIDATES)
-        if near:
-            closest = process.extract(
-                query.full,
-                [self._fulls[entry] for entry in near],
-                scorer=fuzz.ratio,
-                processor=None,
-                limit=TRIGRAM_RESCORE,
-                score_cutoff=TRIGRAM_CUTOFF,
-            )
-            shortlist.update(near[position] for _, _, position in closest)
+        shortlist.update(self._closest_in_letters(query, near, TRIGRAM_RESCORE, TRIGRAM_CUTOFF))
         by_joined = self._by_joined
         shortlist.update(by_joined.get(query.joined, ()))
         # The query less its first or last words may be a whole name: a word added ("Garcia
