@@ -30,8 +30,9 @@ Exact lookups (`SupplierIndex.exact`, the only way a bill is published without a
 cores and legal forms. Everything else is ranked by `score`, which combines, by measurement on
 generated data (`python -m bench.matcher_calibration`, bench/eval_names.py; development split
 only): a character ratio of the names without spaces, with and without the legal form, in
-which two neighbouring letters swapped, or a digit in place of a letter, count as one typo
-(`typo_ratio`; a typo in any letter, split or joined words, a legal form run into the name:
+which two neighbouring letters swapped, or a digit in place of a letter, count as one typo,
+and a letter replaced, the only typo, as one and a half (`typo_ratio`; a typo in any
+letter, split or joined words, a legal form run into the name:
 "DillPLC", "JonesIncorporated"; a legal form on one side
 only counts in letters where the other name ends much like it); word alignment,
 each word paired once, a misspelt word still a match whatever letter the typo hit, a word
@@ -552,6 +553,10 @@ BLEND_MAX = 0.75  # the better of the character and word signals' share of the s
 # "Collins" than to "Colin" once the legal form counts).
 PLURAL_SIMILARITY = 95.0
 WORD_SIMILARITY = 60.0  # fuzz.ratio at which two words count as the same word misspelt
+# Of the two edits `fuzz.ratio` counts for a name's one letter replaced by another, what
+# `typo_ratio` gives back: one typo, as a letter dropped is, yet a little further than one
+# ("Rode" is Rose, one typo, before Rhodes, two; "Gvillet" Gillet before Guillet).
+LETTER_REPLACED_BACK = 0.5
 EXTRA_WORD_PENALTY = 14.0  # per word one name has more than the other
 # A word of each name left unpaired counts as the other garbled, as far as `fuzz.ratio` finds
 # them alike, if at least this: "dos" / "rose" (57), "lhed" / "reed" (50), not "anddawson" /
@@ -667,19 +672,32 @@ def typo_ratio(a: str, b: str, score_cutoff: float | None = None) -> float:
     "Mallet". (`fuzz.ratio` counts a swap as a deletion and an insertion, as it counts a
     letter replaced, so both pairs tie there.) So does a digit in place of a letter, a letter
     misread or mistyped ("5" for "S", "0" for "O"), which a digit added seldom is: "Ste5in"
-    is closer to "Stedin" than to "Stein", "1edlund" to "Hedlund" than to "Edlund"."""
+    is closer to "Stedin" than to "Stein", "1edlund" to "Hedlund" than to "Edlund". A name's
+    one letter replaced by another, its only typo, costs one and a half (LETTER_REPLACED_BACK):
+    one typo is closer than two ("Rode" is Rose before Rhodes), but no closer than the other
+    single typos, which keep their order ("Gvillet" is Gillet before Guillet)."""
     similarity = fuzz.ratio(a, b, score_cutoff=score_cutoff)
     if 0 < similarity < 100:
         osa = OSA.distance(a, b)
         edits = Levenshtein.distance(a, b) - osa
         if not (a.isalpha() and b.isalpha()) and _DIGITS.search(a + b):
             edits += _digits_for_letters(a, b)
+        if not edits and osa == 1 and _letter_for_letter(a, b):
+            edits = LETTER_REPLACED_BACK
         if edits > 0:
             # Never closer than every edit costing one (a swap and a digit can be one edit
             # counted twice: "a1" / "1b"), so never 100 for two different names.
             length = len(a) + len(b)
             similarity = min(similarity + 100 * edits / length, 100 * (1 - osa / length))
     return similarity
+
+
+def _letter_for_letter(a: str, b: str) -> bool:
+    """Whether `a` and `b`, one edit apart, differ in one letter replaced by another."""
+    if len(a) != len(b):
+        return False
+    x, y = next((x, y) for x, y in zip(a, b, strict=True) if x != y)
+    return x.isalpha() and y.isalpha()
 
 
 def _digits_for_letters(a: str, b: str) -> int:

@@ -245,6 +245,20 @@ def test_a_digit_in_place_of_a_letter_is_one_typo():
     assert typo_ratio("twins 5", "twins 6") == fuzz.ratio("twins 5", "twins 6")
 
 
+def test_a_letter_replaced_is_one_typo_before_two_but_after_a_letter_added():
+    """ "Rode Group" is Rose Group with one letter replaced, and Rhodes Group with two letters
+    dropped: one typo comes first (plain `fuzz.ratio` counts a letter replaced as two edits
+    and puts Rhodes first). Among single typos the order stays: "Gvillet" is Gillet with a
+    letter added before Guillet with one replaced."""
+    index = SupplierIndex.build(
+        [("1", "Rhodes Group"), ("2", "Rose Group"), ("3", "Guillet"), ("4", "Gillet")]
+    )
+    assert ids(index.candidates("Rode Group"))[:2] == ["2", "1"]
+    assert ids(index.candidates("Gvillet"))[:2] == ["4", "3"]
+    assert fuzz.ratio("rode", "rose") < fuzz.ratio("rode", "rhodes")
+    assert typo_ratio("rode", "rhodes") < typo_ratio("rode", "rose") < typo_ratio("rode", "rod")
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="ab12 ", max_size=6), st.text(alphabet="ab12 ", max_size=6))
 def test_typo_ratio_credits_no_edit_twice(a: str, b: str):
