@@ -16,7 +16,9 @@ finds nothing, `candidates()` (the prompt's buttons, best first). The baselines 
 `rapidfuzz.process.extract(query, names, scorer=..., processor=utils.default_process,
 limit=3)` with WRatio, ratio, token_set_ratio and partial_ratio (their first result is what
 `extractOne` returns), computed in bulk with `process.cdist` on BASELINE_WORKERS threads (the
-same results: tests/bench/test_calibration_baselines.py), on every query of every set: at
+same results: tests/bench/test_calibration_baselines.py), on every query of every set, each
+with the paired comparison behind a difference in top-1 ("+a -b": a queries ledgerlink has right
+first where the scorer does not, b the reverse; most queries both have right): at
 100,000 suppliers each baseline query scans every name (WRatio takes a sixth of a second a
 query), which is most of the run's time, but a comparison on part of a set would rest on half
 the queries the headline figure does.
@@ -33,7 +35,7 @@ import csv
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy
@@ -215,6 +217,9 @@ class SetResult:
     auto_wrong: int  # bills exact() would publish to another supplier
     baselines: dict[str, tuple[float, float]]  # top-1, top-3 on the same queries
     median_ms: float
+    # Per baseline, queries ledgerlink has right first where it does not, and the reverse:
+    # the paired comparison behind a difference in top-1 (most queries both get right).
+    first_only: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def target(self) -> float:
@@ -240,9 +245,14 @@ def measure_set(split, size, kind, queries, index, listed) -> SetResult:
     for query in queries:
         exact = index.exact(query.text)
         auto_wrong += exact is not None and exact.supplier_id != query.expected_id
-    base = {}
+    base, first_only = {}, {}
     for name, rows in baseline_top3(listed, [q.text for q in queries]).items():
         found = [ids for ids, _ in rows]
+        theirs = [bool(f) and f[0] == q.expected_id for q, f in zip(queries, found, strict=True)]
+        first_only[name] = (
+            sum(a and not b for a, b in zip(right1, theirs, strict=True)),
+            sum(b and not a for a, b in zip(right1, theirs, strict=True)),
+        )
         base[name] = (
             _share(
                 sum(bool(f) and f[0] == q.expected_id for q, f in zip(queries, found, strict=True)),
@@ -263,6 +273,7 @@ def measure_set(split, size, kind, queries, index, listed) -> SetResult:
         auto_wrong,
         base,
         took[len(took) // 2],
+        first_only,
     )
 
 
@@ -381,8 +392,14 @@ def _pair(values: tuple[float, float]) -> str:
     return f"{values[0]:.1f}/{values[1]:.1f}"
 
 
+def _versus(r: SetResult, name: str) -> str:
+    """A baseline's top-1/top-3, and the queries only ledgerlink, or only it, has right first."""
+    ours, theirs = r.first_only.get(name, (0, 0))
+    return f"{name} {_pair(r.baselines[name])} (+{ours} -{theirs})"
+
+
 def _set_line(r: SetResult) -> str:
-    base = ", ".join(f"{name} {_pair(v)}" for name, v in r.baselines.items())
+    base = ", ".join(_versus(r, name) for name in r.baselines)
     return (
         f"{r.split:8} {r.size:>7,} {r.kind:11} top-1 {r.top1:5.1f}% top-3 {r.top3:5.1f}% "
         f"({r.count} q, median {r.median_ms:.2f} ms, auto-published wrong {r.auto_wrong}) | "
@@ -411,7 +428,7 @@ def figures(section: str, sets, negatives, pairs) -> list[Figure]:
     """The results as bench/RESULTS.md rows, held-out beside dev, each with its baselines."""
     rows = []
     for r in sets:
-        base = "; ".join(f"{name} {_pair(v)}" for name, v in r.baselines.items())
+        base = "; ".join(_versus(r, name) for name in r.baselines)
         versus = (
             f"top-1/top-3 on the same {r.count} q: ledgerlink {_pair((r.top1, r.top3))}; {base}; "
             f"auto-published to a wrong supplier: {r.auto_wrong}"
@@ -518,16 +535,19 @@ def evaluate_dev_large(count: int, sizes: Sequence[int], queries: int, misses: b
                 total[1] += result.top1 * result.count / 100
                 total[2] += result.top3 * result.count / 100
                 for name, (top1, top3) in result.baselines.items():
-                    hits = total[3].setdefault(name, [0.0, 0.0])
+                    hits = total[3].setdefault(name, [0.0, 0.0, 0, 0])
                     hits[0] += top1 * result.count / 100
                     hits[1] += top3 * result.count / 100
+                    hits[2] += result.first_only[name][0]
+                    hits[3] += result.first_only[name][1]
             negatives = data.hard_negatives(split, size, queries // 2)
             wrong = sum(index.exact(q.text) is not None for q in negatives)
             log(f"{split.name:8} {size:>7,} hard negatives auto-published: {wrong}")
     log("\ntotals, top-1/top-3 (ledgerlink; plain scorers on the same queries):")
     for (size, kind), (n, top1, top3, base) in totals.items():
         plain = ", ".join(
-            f"{name} {_pair((100 * a / n, 100 * b / n))}" for name, (a, b) in base.items()
+            f"{name} {_pair((100 * a / n, 100 * b / n))} (+{ours} -{theirs})"
+            for name, (a, b, ours, theirs) in base.items()
         )
         ours = _pair((100 * top1 / n, 100 * top3 / n))
         log(f"  {size:>7,} {kind:11} {n:5} q: ledgerlink {ours}; {plain}")

@@ -439,7 +439,9 @@ def run(*, smoke: bool = False, rounds: int = 3) -> Section:
         "`held-out` split (other locales and seeds) it never was. Baselines are plain "
         "`process.extract(..., processor=utils.default_process, limit=3)` per scorer (computed "
         "with `process.cdist` on 2 threads, the same results), as top-1/top-3, on every query "
-        "of every set, ledgerlink's beside them. "
+        "of every set, ledgerlink's beside them; after each, (+a -b): a queries ledgerlink "
+        "has right first where that scorer does not, b the reverse (the paired comparison: "
+        "most queries both have right). "
         '"Ahead" means at least every baseline\'s figure on the same queries.',
     ]
     return section
