@@ -34,7 +34,8 @@ which two neighbouring letters swapped, or a digit in place of a letter, count a
 and a letter replaced, the only typo, as one and a half (`typo_ratio`; a typo in any
 letter, split or joined words, a legal form run into the name:
 "DillPLC", "JonesIncorporated"; a legal form on one side
-only counts in letters where the other name ends much like it); word alignment,
+only counts in letters where the other name ends much like it; two names written in
+ideographs are compared as written, an ideograph replaced one typo); word alignment,
 each word paired once, a misspelt word still a match whatever letter the typo hit, a word
 garbled past that still worth its letters in common (GARBLED_FLOOR: "Escobar-Dos_" is
 Escobar-Rose, not Escobar Ltd with a word added), two words run together and mistyped split
@@ -79,7 +80,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Container, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from heapq import nlargest
 from itertools import accumulate, pairwise
@@ -268,6 +269,9 @@ class NormalizedName:
     numbers: tuple[str, ...]
     # Every word, the legal form as written among them: what scoring compares in characters.
     spelled: str = field(default="", compare=False)
+    # A name written in ideographs ("有限会社橋本通信"), as written: its letters and digits;
+    # "" for any other name.
+    glyphs: str = field(default="", compare=False)
 
 
 def _ascii_digits(digits: str) -> str:
@@ -378,7 +382,28 @@ def _from_words(words: list[str]) -> NormalizedName:
 
 def normalize(name: str) -> NormalizedName:
     """Normalise a supplier name (see the module docstring for the rules)."""
-    return _from_words(_words(name))
+    normalized = _from_words(_words(name))
+    if name.isascii():
+        return normalized
+    glyphs = _glyphs(name)
+    return replace(normalized, glyphs=glyphs) if glyphs else normalized
+
+
+def _glyphs(name: str) -> str:
+    """`NormalizedName.glyphs` of `name`: the letters and digits of a name written in
+    ideographs (at least twice as many as other letters and digits: "有限会社9本通信", not
+    "林農林 Online"), as written; "" for any other name."""
+    glyphs = "".join(_WORD.findall(name[:MAX_NAME_CHARS].casefold()))
+    wide = sum(unicodedata.east_asian_width(ch) in "WF" for ch in glyphs)
+    return glyphs if wide and wide >= 2 * (len(glyphs) - wide) else ""
+
+
+def _less_script_legal(glyphs: str) -> str:
+    """`glyphs` less the ideographs' legal forms ("橋本通信" of "有限会社橋本通信")."""
+    for pattern, form in _SCRIPT_LEGAL:
+        if form is not None:  # the Cyrillic forms have none: their names are no ideographs
+            glyphs = pattern.sub("", glyphs)
+    return glyphs
 
 
 def match_key(name: str) -> str:
@@ -788,6 +813,8 @@ class _Form(NamedTuple):
     full: str  # `joined` and the legal form: a form glued on ("DillPLC") still compares
     legal: str | None
     numbers: tuple[str, ...]
+    glyphs: str  # `NormalizedName.glyphs`
+    glyph_core: str  # ... less the legal form
 
 
 def _form(normalized: NormalizedName) -> _Form:
@@ -797,7 +824,11 @@ def _form(normalized: NormalizedName) -> _Form:
     joined = core.replace(" ", "")
     legal = normalized.legal_form
     full = joined + legal.replace(" ", "") if legal else joined
-    return _Form(words, joined, normalized.spelled, full, legal, normalized.numbers)
+    glyphs = normalized.glyphs
+    core_glyphs = _less_script_legal(glyphs) if glyphs else ""
+    return _Form(
+        words, joined, normalized.spelled, full, legal, normalized.numbers, glyphs, core_glyphs
+    )
 
 
 def _alike(a: _Form, b: _Form) -> bool:
@@ -893,7 +924,14 @@ def _char_similarity(a: _Form, b: _Form) -> float:
     """`fuzz.ratio` of the names without spaces, and, with their legal forms, of the names
     without spaces and as spelled, unless only one name has a legal form: then the legal form
     counts only where query `a` ends much like `b`'s, mistyped or glued on ("Dill1PLC", "Erns
-    mbH & Co. KG"); "Weiss Store" is no closer to "Weiss eG" than to "Weiss"."""
+    mbH & Co. KG"); "Weiss Store" is no closer to "Weiss eG" than to "Weiss".
+
+    Two names written in ideographs compare as written, with and less their legal forms
+    (which the rules compare too): an ideograph replaced is one typo ("有限会社9本通信" is
+    橋本通信 or 坂本通信, not 森通信), which its syllable in Latin letters ("qiao" for 橋)
+    is not."""
+    if a.glyphs and b.glyphs:
+        return max(typo_ratio(a.glyph_core, b.glyph_core), typo_ratio(a.glyphs, b.glyphs))
     value = typo_ratio(a.joined, b.joined)
     if a.legal is not None and b.legal is None:
         return value

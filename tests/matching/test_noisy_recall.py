@@ -134,6 +134,19 @@ def test_a_cjk_legal_form_one_character_wrong_is_read():
     assert first(names, "長谷川農林株式^会社") == "長谷川農林株式会社"
 
 
+def test_an_ideograph_replaced_is_one_typo_of_the_name_as_written():
+    """Names in ideographs compare as written: 藤f is 藤田 with one ideograph replaced, not 伊藤
+    with one lost and a letter added, though "teng f" is closer in Latin letters to "yi teng"
+    than to "teng tian"; and 9本通信 is any of the three 本通信, each one ideograph away, before
+    森通信 two away ("sen", one letter from 本's "ben")."""
+    names = ["合同会社藤田鉱業", "合同会社伊藤鉱業", "株式会社伊藤鉱業"]
+    assert first(names, "合同会社藤f鉱業") == "合同会社藤田鉱業"
+    names = ["有限会社坂本通信", "森通信有限会社", "有限会社岡本通信", "有限会社橋本通信"]
+    index = SupplierIndex.build([(name, name) for name in names])
+    top3 = {candidate.supplier_id for candidate in index.candidates("有限会社9本通信")[:3]}
+    assert top3 == {"有限会社坂本通信", "有限会社岡本通信", "有限会社橋本通信"}
+
+
 def test_a_mistyped_legal_form_is_never_published_without_asking():
     """Reading a mistyped legal form ranks candidates; it never makes an exact match."""
     index = SupplierIndex.build([("1", "株式会社遠藤電気"), ("2", "Munoz PLC")])
