@@ -35,7 +35,7 @@ import csv
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy
@@ -216,10 +216,10 @@ class SetResult:
     top3: float
     auto_wrong: int  # bills exact() would publish to another supplier
     baselines: dict[str, tuple[float, float]]  # top-1, top-3 on the same queries
-    median_ms: float
     # Per baseline, queries ledgerlink has right first where it does not, and the reverse:
     # the paired comparison behind a difference in top-1 (most queries both get right).
-    first_only: dict[str, tuple[int, int]] = field(default_factory=dict)
+    first_only: dict[str, tuple[int, int]]
+    median_ms: float
 
     @property
     def target(self) -> float:
@@ -254,10 +254,7 @@ def measure_set(split, size, kind, queries, index, listed) -> SetResult:
             sum(b and not a for a, b in zip(right1, theirs, strict=True)),
         )
         base[name] = (
-            _share(
-                sum(bool(f) and f[0] == q.expected_id for q, f in zip(queries, found, strict=True)),
-                len(queries),
-            ),
+            _share(sum(theirs), len(queries)),
             _share(
                 sum(q.expected_id in f for q, f in zip(queries, found, strict=True)), len(queries)
             ),
@@ -272,8 +269,8 @@ def measure_set(split, size, kind, queries, index, listed) -> SetResult:
         _share(sum(right3), len(queries)),
         auto_wrong,
         base,
-        took[len(took) // 2],
         first_only,
+        took[len(took) // 2],
     )
 
 
@@ -394,7 +391,7 @@ def _pair(values: tuple[float, float]) -> str:
 
 def _versus(r: SetResult, name: str) -> str:
     """A baseline's top-1/top-3, and the queries only ledgerlink, or only it, has right first."""
-    ours, theirs = r.first_only.get(name, (0, 0))
+    ours, theirs = r.first_only[name]
     return f"{name} {_pair(r.baselines[name])} (+{ours} -{theirs})"
 
 
