@@ -4,6 +4,8 @@
     python -m bench.matcher_calibration --smoke    # 400 suppliers, a few queries: seconds
     python -m bench.matcher_calibration --dev-large 8 --sizes 400,10000 --misses
         # 8 more dev splits (DEV's locales, other seeds): where the scorer still fails
+    python -m bench.matcher_calibration --dev-large 12 --sizes 100000 --kinds typos
+        # one kind of set only
 
 Data: bench/eval_names.py — Faker company names in several locales and a documented noise
 model (typos at any position, format noise, word changes, all mixed), hard negatives, card
@@ -18,7 +20,9 @@ limit=3)` with WRatio, ratio, token_set_ratio and partial_ratio (their first res
 `extractOne` returns), computed in bulk with `process.cdist` on BASELINE_WORKERS threads (the
 same results: tests/bench/test_calibration_baselines.py), on every query of every set, each
 with the paired comparison behind a difference in top-1 ("+a -b": a queries ledgerlink has right
-first where the scorer does not, b the reverse; most queries both have right): at
+first where the scorer does not, b the reverse; most queries both have right), and for every
+scorer "t of m misses tied" (of the m queries it does not put right first, t where the right
+supplier scored exactly as the one it put first: ties settled by an order, not a score): at
 100,000 suppliers each baseline query scans every name (WRatio takes a sixth of a second a
 query), which is most of the run's time, but a comparison on part of a set would rest on half
 the queries the headline figure does.
@@ -34,9 +38,11 @@ import argparse
 import csv
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy
 from rapidfuzz import fuzz, process, utils
@@ -170,21 +176,44 @@ def ledgerlink_lookup(index: matching.SupplierIndex) -> Lookup:
     return lookup
 
 
+def tied_miss(index: matching.SupplierIndex, text: str, expected_id: str) -> bool:
+    """Whether ledgerlink puts another supplier first for `text` that scores exactly as the
+    right one: a miss decided by the order among equals, not by the scores."""
+    if index.exact(text) is not None:
+        return False  # published or not: the exact rule does not rank
+    offered = index.candidates(text)
+    if not offered or offered[0].supplier_id == expected_id:
+        return False
+    return any(c.supplier_id == expected_id and c.score == offered[0].score for c in offered)
+
+
 BASELINE_WORKERS = 2  # cdist's threads: the machine the figures come from has 2 cores
 _BASELINE_CHUNK = 50  # queries per cdist call: a 50 x 100,000 float32 matrix is 20 MB
 
 
+class Ranked(NamedTuple):
+    """One plain scorer's answer to one query."""
+
+    ids: list[str]  # the best 3, ties by list order
+    best: float  # the best score
+    right: float | None  # the right supplier's score, given the right supplier
+
+
 def baseline_top3(
-    listed: Sequence[tuple[str, str]], texts: Sequence[str]
-) -> dict[str, list[tuple[list[str], float]]]:
+    listed: Sequence[tuple[str, str]],
+    texts: Sequence[str],
+    expected: Sequence[str] | None = None,
+) -> dict[str, list[Ranked]]:
     """Plain rapidfuzz per scorer, for each of `texts`: the ids of its best 3 and the best
     score, as `process.extract(text, names, scorer=..., processor=utils.default_process,
-    limit=3)` would give them (ties by list order), computed with `process.cdist` so every
-    name is scored in C on BASELINE_WORKERS threads."""
+    limit=3)` would give them (ties by list order), and the score of its `expected` id if
+    given, computed with `process.cdist` so every name is scored in C on BASELINE_WORKERS
+    threads."""
     names = [utils.default_process(name) for _, name in listed]
     ids = [supplier_id for supplier_id, _ in listed]
+    at_id = {supplier_id: at for at, supplier_id in enumerate(ids)}
     queries = [utils.default_process(text) for text in texts]
-    found: dict[str, list[tuple[list[str], float]]] = {}
+    found: dict[str, list[Ranked]] = {}
     for name, scorer in BASELINES.items():
         rows = found[name] = []
         for at in range(0, len(queries), _BASELINE_CHUNK):
@@ -196,9 +225,14 @@ def baseline_top3(
                 dtype=numpy.float32,
                 workers=BASELINE_WORKERS,
             )
-            for row in matrix:
+            for offset, row in enumerate(matrix):
                 best = numpy.argsort(-row, kind="stable")[:3]
-                rows.append(([ids[i] for i in best], float(row[best[0]]) if len(best) else 0.0))
+                right = None
+                if expected is not None:
+                    right = float(row[at_id[expected[at + offset]]])
+                rows.append(
+                    Ranked([ids[i] for i in best], float(row[best[0]]) if len(best) else 0.0, right)
+                )
     return found
 
 
@@ -219,6 +253,9 @@ class SetResult:
     # Per baseline, queries ledgerlink has right first where it does not, and the reverse:
     # the paired comparison behind a difference in top-1 (most queries both get right).
     first_only: dict[str, tuple[int, int]]
+    # Per scorer, ledgerlink first: (misses, those where the right supplier scored exactly as
+    # the one put first, so only the order among equals put it second).
+    tied: dict[str, tuple[int, int]]
     median_ms: float
 
     @property
@@ -245,18 +282,31 @@ def measure_set(split, size, kind, queries, index, listed) -> SetResult:
     for query in queries:
         exact = index.exact(query.text)
         auto_wrong += exact is not None and exact.supplier_id != query.expected_id
+    tied = {
+        "ledgerlink": (
+            right1.count(False),
+            sum(tied_miss(index, q.text, q.expected_id) for q in queries),
+        )
+    }
     base, first_only = {}, {}
-    for name, rows in baseline_top3(listed, [q.text for q in queries]).items():
-        found = [ids for ids, _ in rows]
-        theirs = [bool(f) and f[0] == q.expected_id for q, f in zip(queries, found, strict=True)]
+    expected = [q.expected_id for q in queries]
+    for name, rows in baseline_top3(listed, [q.text for q in queries], expected).items():
+        theirs = [
+            bool(r.ids) and r.ids[0] == q.expected_id for q, r in zip(queries, rows, strict=True)
+        ]
         first_only[name] = (
             sum(a and not b for a, b in zip(right1, theirs, strict=True)),
             sum(b and not a for a, b in zip(right1, theirs, strict=True)),
         )
+        tied[name] = (
+            theirs.count(False),
+            sum(not hit and r.right == r.best for hit, r in zip(theirs, rows, strict=True)),
+        )
         base[name] = (
             _share(sum(theirs), len(queries)),
             _share(
-                sum(q.expected_id in f for q, f in zip(queries, found, strict=True)), len(queries)
+                sum(q.expected_id in r.ids for q, r in zip(queries, rows, strict=True)),
+                len(queries),
             ),
         )
     took.sort()
@@ -270,6 +320,7 @@ def measure_set(split, size, kind, queries, index, listed) -> SetResult:
         auto_wrong,
         base,
         first_only,
+        tied,
         took[len(took) // 2],
     )
 
@@ -288,7 +339,7 @@ def measure_negatives(split, size, queries, index, listed) -> NegativeResult:
     auto = sum(index.exact(q.text) is not None for q in queries)
     offered = sum(bool(index.candidates(q.text)) for q in queries)
     naive = {
-        name: _share(sum(top >= NAIVE_AUTO for _, top in rows), len(queries))
+        name: _share(sum(r.best >= NAIVE_AUTO for r in rows), len(queries))
         for name, rows in baseline_top3(listed, [q.text for q in queries]).items()
     }
     return NegativeResult(split, size, len(queries), auto, _share(offered, len(queries)), naive)
@@ -336,7 +387,7 @@ def measure_real_pairs() -> PairsResult:
     same_pairs = sorted(same)
     base = {
         name: _share(
-            sum(ids[:1] == [sid] for (ids, _), (_, sid) in zip(rows, same_pairs, strict=True)),
+            sum(r.ids[:1] == [sid] for r, (_, sid) in zip(rows, same_pairs, strict=True)),
             len(same_pairs),
         )
         for name, rows in baseline_top3(listed, [q for q, _ in same_pairs]).items()
@@ -389,17 +440,28 @@ def _pair(values: tuple[float, float]) -> str:
     return f"{values[0]:.1f}/{values[1]:.1f}"
 
 
+def _tied(r: SetResult, name: str) -> str:
+    missed, tied = r.tied[name]
+    return f"{tied} of {missed} misses tied"
+
+
+def _ours(r: SetResult) -> str:
+    return f"ledgerlink {_pair((r.top1, r.top3))} ({_tied(r, 'ledgerlink')})"
+
+
 def _versus(r: SetResult, name: str) -> str:
-    """A baseline's top-1/top-3, and the queries only ledgerlink, or only it, has right first."""
+    """A baseline's top-1/top-3, the queries only ledgerlink, or only it, has right first, and
+    how many of its misses are ties."""
     ours, theirs = r.first_only[name]
-    return f"{name} {_pair(r.baselines[name])} (+{ours} -{theirs})"
+    return f"{name} {_pair(r.baselines[name])} (+{ours} -{theirs}, {_tied(r, name)})"
 
 
 def _set_line(r: SetResult) -> str:
     base = ", ".join(_versus(r, name) for name in r.baselines)
     return (
         f"{r.split:8} {r.size:>7,} {r.kind:11} top-1 {r.top1:5.1f}% top-3 {r.top3:5.1f}% "
-        f"({r.count} q, median {r.median_ms:.2f} ms, auto-published wrong {r.auto_wrong}) | "
+        f"({r.count} q, {_tied(r, 'ledgerlink')}, median {r.median_ms:.2f} ms, "
+        f"auto-published wrong {r.auto_wrong}) | "
         f"top-1/top-3 on the same queries: {base}"
     )
 
@@ -427,7 +489,7 @@ def figures(section: str, sets, negatives, pairs) -> list[Figure]:
     for r in sets:
         base = "; ".join(_versus(r, name) for name in r.baselines)
         versus = (
-            f"top-1/top-3 on the same {r.count} q: ledgerlink {_pair((r.top1, r.top3))}; {base}; "
+            f"top-1/top-3 on the same {r.count} q: {_ours(r)}; {base}; "
             f"auto-published to a wrong supplier: {r.auto_wrong}"
         )
         label = f"{r.split}, {r.size:,} suppliers, {r.kind} ({r.count} q)"
@@ -508,46 +570,66 @@ def _misses(index: matching.SupplierIndex, listed, queries: Sequence[data.Query]
     return lines
 
 
-def evaluate_dev_large(count: int, sizes: Sequence[int], queries: int, misses: bool, log=print):
-    """The noisy sets and descriptors of `count` more dev splits (`data.dev_large`), each
-    split's figures and, per size and kind, the totals beside the plain scorers' on the same
-    queries. Development data only: the held-out split is not touched."""
+ALL_KINDS = (*data.NOISY_KINDS, "descriptors")
+
+
+def evaluate_dev_large(
+    count: int,
+    sizes: Sequence[int],
+    queries: int,
+    misses: bool,
+    kinds: Sequence[str] = ALL_KINDS,
+    log=print,
+):
+    """The noisy sets and descriptors (or those of `kinds`) of `count` more dev splits
+    (`data.dev_large`), each split's figures and, per size and kind, the totals beside the
+    plain scorers' on the same queries. Development data only: the held-out split is not
+    touched."""
     totals: dict[tuple[int, str], list] = {}
     for size in sizes:
         for split in data.dev_large(count):
             listed = data.descriptor_suppliers(split, size)
             index = matching.SupplierIndex.build(listed)
-            kinds = {
-                kind: data.noisy_queries(split, size, kind, queries) for kind in data.NOISY_KINDS
-            }
-            kinds["descriptors"] = data.descriptors(split, size, queries // 3)
-            for kind, chosen in kinds.items():
+            for kind in kinds:
+                if kind == "descriptors":
+                    chosen = data.descriptors(split, size, queries // 3)
+                else:
+                    chosen = data.noisy_queries(split, size, kind, queries)
                 result = measure_set(split.name, size, kind, chosen, index, listed)
                 log(_set_line(result))
                 if misses:
                     for line in _misses(index, listed, chosen):
                         log(line)
-                total = totals.setdefault((size, kind), [0, 0.0, 0.0, {}])
-                total[0] += result.count
-                total[1] += result.top1 * result.count / 100
-                total[2] += result.top3 * result.count / 100
-                for name, (top1, top3) in result.baselines.items():
-                    hits = total[3].setdefault(name, [0.0, 0.0, 0, 0])
-                    hits[0] += top1 * result.count / 100
-                    hits[1] += top3 * result.count / 100
-                    hits[2] += result.first_only[name][0]
-                    hits[3] += result.first_only[name][1]
+                total = totals.setdefault((size, kind), Counter())
+                total["count"] += result.count
+                scorers = {"ledgerlink": (result.top1, result.top3), **result.baselines}
+                for name, (top1, top3) in scorers.items():
+                    total[name, "top1"] += top1 * result.count / 100
+                    total[name, "top3"] += top3 * result.count / 100
+                    total[name, "missed"] += result.tied[name][0]
+                    total[name, "tied"] += result.tied[name][1]
+                for name, (ours, theirs) in result.first_only.items():
+                    total[name, "+"] += ours
+                    total[name, "-"] += theirs
             negatives = data.hard_negatives(split, size, queries // 2)
             wrong = sum(index.exact(q.text) is not None for q in negatives)
             log(f"{split.name:8} {size:>7,} hard negatives auto-published: {wrong}")
     log("\ntotals, top-1/top-3 (ledgerlink; plain scorers on the same queries):")
-    for (size, kind), (n, top1, top3, base) in totals.items():
-        plain = ", ".join(
-            f"{name} {_pair((100 * a / n, 100 * b / n))} (+{ours} -{theirs})"
-            for name, (a, b, ours, theirs) in base.items()
-        )
-        ours = _pair((100 * top1 / n, 100 * top3 / n))
-        log(f"  {size:>7,} {kind:11} {n:5} q: ledgerlink {ours}; {plain}")
+    for (size, kind), total in totals.items():
+        plain = ", ".join(_total_figures(total, name) for name in BASELINES)
+        ours = _total_figures(total, "ledgerlink")
+        log(f"  {size:>7,} {kind:11} {total['count']:5} q: {ours}; {plain}")
+
+
+def _total_figures(total: Counter, name: str) -> str:
+    """One scorer's figures summed over `--dev-large` splits, as `_ours` and `_versus` show
+    them for one set."""
+    n = total["count"]
+    shares = _pair((100 * total[name, "top1"] / n, 100 * total[name, "top3"] / n))
+    tied = f"{round(total[name, 'tied'])} of {round(total[name, 'missed'])} misses tied"
+    if name == "ledgerlink":
+        return f"{name} {shares} ({tied})"
+    return f"{name} {shares} (+{total[name, '+']} -{total[name, '-']}, {tied})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -564,10 +646,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--queries", type=int, default=300, help="with --dev-large: per set")
     parser.add_argument("--misses", action="store_true", help="with --dev-large: list misses")
+    parser.add_argument(
+        "--kinds",
+        default=",".join(ALL_KINDS),
+        help=f"with --dev-large: sets, comma-separated, of {', '.join(ALL_KINDS)}",
+    )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.dev_large:
         sizes = [int(size) for size in args.sizes.split(",")]
-        evaluate_dev_large(args.dev_large, sizes, args.queries, args.misses)
+        kinds = [kind.strip() for kind in args.kinds.split(",") if kind.strip()]
+        unknown = sorted(set(kinds) - set(ALL_KINDS))
+        if unknown or not kinds:
+            parser.error(
+                f"--kinds: {', '.join(unknown) or 'none given'}; one of {', '.join(ALL_KINDS)}"
+            )
+        evaluate_dev_large(args.dev_large, sizes, args.queries, args.misses, kinds)
         return 0
     sets, negatives, pairs = evaluate(SMOKE if args.smoke else FULL)
     missed = [f.name for f in figures("matching", sets, negatives, pairs) if f.met is False]

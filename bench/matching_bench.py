@@ -441,7 +441,11 @@ def run(*, smoke: bool = False, rounds: int = 3) -> Section:
         "with `process.cdist` on 2 threads, the same results), as top-1/top-3, on every query "
         "of every set, ledgerlink's beside them; after each, (+a -b): a queries ledgerlink "
         "has right first where that scorer does not, b the reverse (the paired comparison: "
-        "most queries both have right). "
+        "most queries both have right); and for each scorer, t of m misses tied: of the m "
+        "queries whose right supplier it does not put first, t where the right supplier "
+        "scored exactly as the one put first (an order among equals, not the scores, put "
+        "it second: ledgerlink orders equals by letter pairs shared, then by name; plain "
+        "rapidfuzz by list order). "
         '"Ahead" means at least every baseline\'s figure on the same queries.',
     ]
     return section
