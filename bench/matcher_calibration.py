@@ -166,22 +166,28 @@ SMOKE = (Plan(400, 30, 20, 20),)
 Lookup = Callable[[str], list[str]]  # supplier ids, best first
 
 
+def looked_up(
+    index: matching.SupplierIndex, text: str
+) -> tuple[matching.Candidate | None, list[matching.Candidate]]:
+    """What bot/items.py does for an item: `exact()`, and only if that finds nothing,
+    `candidates()` (then the first of the pair is None)."""
+    exact = index.exact(text)
+    return exact, [] if exact is not None else index.candidates(text)
+
+
+def _ids(found: tuple[matching.Candidate | None, list[matching.Candidate]]) -> list[str]:
+    exact, offered = found
+    return [exact.supplier_id] if exact is not None else [c.supplier_id for c in offered]
+
+
 def ledgerlink_lookup(index: matching.SupplierIndex) -> Lookup:
-    def lookup(text: str) -> list[str]:
-        exact = index.exact(text)
-        if exact is not None:
-            return [exact.supplier_id]
-        return [candidate.supplier_id for candidate in index.candidates(text)]
-
-    return lookup
+    return lambda text: _ids(looked_up(index, text))
 
 
-def tied_miss(index: matching.SupplierIndex, text: str, expected_id: str) -> bool:
-    """Whether ledgerlink puts another supplier first for `text` that scores exactly as the
-    right one: a miss decided by the order among equals, not by the scores."""
-    if index.exact(text) is not None:
-        return False  # published or not: the exact rule does not rank
-    offered = index.candidates(text)
+def _tied_miss(offered: list[matching.Candidate], expected_id: str) -> bool:
+    """Whether `candidates()` put another supplier first that scores exactly as the right
+    one: a miss decided by the order among equals, not by the scores. (An exact match does
+    not rank: it offers nothing here.)"""
     if not offered or offered[0].supplier_id == expected_id:
         return False
     return any(c.supplier_id == expected_id and c.score == offered[0].score for c in offered)
@@ -268,24 +274,27 @@ class SetResult:
 
 
 def measure_set(split, size, kind, queries, index, listed) -> SetResult:
-    lookup = ledgerlink_lookup(index)
-    offered, took = [], []
+    found, took = [], []
     for query in queries:
         started = time.perf_counter()
-        offered.append(lookup(query.text))
+        found.append(looked_up(index, query.text))
         took.append((time.perf_counter() - started) * 1000)
+    offered = [_ids(pair) for pair in found]
     right1 = [
         bool(ids) and ids[0] == q.expected_id for q, ids in zip(queries, offered, strict=True)
     ]
     right3 = [q.expected_id in ids[:3] for q, ids in zip(queries, offered, strict=True)]
-    auto_wrong = 0
-    for query in queries:
-        exact = index.exact(query.text)
-        auto_wrong += exact is not None and exact.supplier_id != query.expected_id
+    auto_wrong = sum(
+        exact is not None and exact.supplier_id != q.expected_id
+        for q, (exact, _) in zip(queries, found, strict=True)
+    )
     tied = {
         "ledgerlink": (
             right1.count(False),
-            sum(tied_miss(index, q.text, q.expected_id) for q in queries),
+            sum(
+                _tied_miss(candidates, q.expected_id)
+                for q, (_, candidates) in zip(queries, found, strict=True)
+            ),
         )
     }
     base, first_only = {}, {}
@@ -440,27 +449,36 @@ def _pair(values: tuple[float, float]) -> str:
     return f"{values[0]:.1f}/{values[1]:.1f}"
 
 
-def _tied(r: SetResult, name: str) -> str:
-    missed, tied = r.tied[name]
-    return f"{tied} of {missed} misses tied"
+def _tied(tied: tuple[int, int]) -> str:
+    missed, ties = tied
+    return f"{ties} of {missed} misses tied"
+
+
+def _scorer(
+    name: str,
+    shares: tuple[float, float],
+    tied: tuple[int, int],
+    paired: tuple[int, int] | None = None,
+) -> str:
+    """A scorer's top-1/top-3, for a baseline the queries only ledgerlink, or only it, has
+    right first (`paired`), and how many of its misses are ties."""
+    versus = f"+{paired[0]} -{paired[1]}, " if paired is not None else ""
+    return f"{name} {_pair(shares)} ({versus}{_tied(tied)})"
 
 
 def _ours(r: SetResult) -> str:
-    return f"ledgerlink {_pair((r.top1, r.top3))} ({_tied(r, 'ledgerlink')})"
+    return _scorer("ledgerlink", (r.top1, r.top3), r.tied["ledgerlink"])
 
 
 def _versus(r: SetResult, name: str) -> str:
-    """A baseline's top-1/top-3, the queries only ledgerlink, or only it, has right first, and
-    how many of its misses are ties."""
-    ours, theirs = r.first_only[name]
-    return f"{name} {_pair(r.baselines[name])} (+{ours} -{theirs}, {_tied(r, name)})"
+    return _scorer(name, r.baselines[name], r.tied[name], r.first_only[name])
 
 
 def _set_line(r: SetResult) -> str:
     base = ", ".join(_versus(r, name) for name in r.baselines)
     return (
         f"{r.split:8} {r.size:>7,} {r.kind:11} top-1 {r.top1:5.1f}% top-3 {r.top3:5.1f}% "
-        f"({r.count} q, {_tied(r, 'ledgerlink')}, median {r.median_ms:.2f} ms, "
+        f"({r.count} q, {_tied(r.tied['ledgerlink'])}, median {r.median_ms:.2f} ms, "
         f"auto-published wrong {r.auto_wrong}) | "
         f"top-1/top-3 on the same queries: {base}"
     )
@@ -625,11 +643,10 @@ def _total_figures(total: Counter, name: str) -> str:
     """One scorer's figures summed over `--dev-large` splits, as `_ours` and `_versus` show
     them for one set."""
     n = total["count"]
-    shares = _pair((100 * total[name, "top1"] / n, 100 * total[name, "top3"] / n))
-    tied = f"{round(total[name, 'tied'])} of {round(total[name, 'missed'])} misses tied"
-    if name == "ledgerlink":
-        return f"{name} {shares} ({tied})"
-    return f"{name} {shares} (+{total[name, '+']} -{total[name, '-']}, {tied})"
+    shares = (100 * total[name, "top1"] / n, 100 * total[name, "top3"] / n)
+    tied = (total[name, "missed"], total[name, "tied"])
+    paired = None if name == "ledgerlink" else (total[name, "+"], total[name, "-"])
+    return _scorer(name, shares, tied, paired)
 
 
 def main(argv: list[str] | None = None) -> int:
