@@ -20,7 +20,9 @@ limit=3)` with WRatio, ratio, token_set_ratio and partial_ratio (their first res
 `extractOne` returns), computed in bulk with `process.cdist` on BASELINE_WORKERS threads (the
 same results: tests/bench/test_calibration_baselines.py), on every query of every set, each
 with the paired comparison behind a difference in top-1 ("+a -b": a queries ledgerlink has right
-first where the scorer does not, b the reverse; most queries both have right), and for every
+first where the scorer does not, b the reverse; most queries both have right) and its exact
+two-sided sign test (McNemar's exact test, `sign_test`: how often a split of the a + b at least
+this uneven comes about if neither scorer were the better), and for every
 scorer "t of m misses tied" (of the m queries it does not put right first, t where the right
 supplier scored exactly as the one it put first: ties settled by an order, not a score): at
 100,000 suppliers each baseline query scans every name (WRatio takes a sixth of a second a
@@ -41,6 +43,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from math import comb
 from pathlib import Path
 from typing import NamedTuple
 
@@ -445,6 +448,19 @@ def evaluate(plans: Sequence[Plan], log=print):
     return sets, negatives, pairs
 
 
+def sign_test(wins: int, losses: int) -> float:
+    """The exact two-sided sign test of a paired comparison (McNemar's exact test): the chance
+    of a split of the `wins + losses` queries the two scorers disagree on at least as uneven as
+    this one if each query were a fair coin between them. 1.0 when they never disagree."""
+    n = wins + losses
+    tail = sum(comb(n, k) for k in range(min(wins, losses) + 1))
+    return min(1.0, 2 * tail / 2**n)
+
+
+def _p(value: float) -> str:
+    return "p<0.001" if value < 0.001 else f"p={value:.3f}"
+
+
 def _pair(values: tuple[float, float]) -> str:
     return f"{values[0]:.1f}/{values[1]:.1f}"
 
@@ -461,8 +477,10 @@ def _scorer(
     paired: tuple[int, int] | None = None,
 ) -> str:
     """A scorer's top-1/top-3, for a baseline the queries only ledgerlink, or only it, has
-    right first (`paired`), and how many of its misses are ties."""
-    versus = f"+{paired[0]} -{paired[1]}, " if paired is not None else ""
+    right first (`paired`) and the sign test of that, and how many of its misses are ties."""
+    versus = ""
+    if paired is not None:
+        versus = f"+{paired[0]} -{paired[1]} {_p(sign_test(*paired))}, "
     return f"{name} {_pair(shares)} ({versus}{_tied(tied)})"
 
 

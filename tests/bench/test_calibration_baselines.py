@@ -8,7 +8,7 @@ import pytest
 from rapidfuzz import process, utils
 
 from bench import eval_names
-from bench.matcher_calibration import BASELINES, baseline_top3, main, measure_set
+from bench.matcher_calibration import BASELINES, baseline_top3, main, measure_set, sign_test
 from bot.matching import SupplierIndex
 
 
@@ -80,7 +80,7 @@ def test_dev_large_measures_only_the_kinds_asked_for(capsys):
     assert len(totals) == 1 and "typos" in totals[0] and "12 q" in totals[0]
     scorer = r"{} \d+\.\d/\d+\.\d \({}\d+ of \d+ misses tied\)"
     assert re.search(scorer.format("ledgerlink", ""), totals[0])
-    assert re.search(scorer.format("ratio", r"\+\d+ -\d+, "), totals[0])
+    assert re.search(scorer.format("ratio", r"\+\d+ -\d+ p(=\d\.\d{3}|<0\.001), "), totals[0])
 
 
 def test_dev_large_refuses_a_kind_it_does_not_know(capsys):
@@ -88,3 +88,18 @@ def test_dev_large_refuses_a_kind_it_does_not_know(capsys):
         main(["--dev-large", "1", "--kinds", "typos,typo"])
     assert stopped.value.code == 2
     assert "--kinds: typo;" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("wins", "losses", "expected"),
+    [
+        (0, 0, 1.0),  # never disagree: nothing to tell them apart
+        (1, 2, 1.0),  # every split of 3 is at least as uneven as 1 to 2
+        (12, 3, 2 * 576 / 2**15),  # 2 * P(X <= 3), X ~ Binomial(15, 1/2): 1+15+105+455 = 576
+        (3, 12, 2 * 576 / 2**15),
+        (5, 0, 2 / 2**5),
+        (34, 1, 2 * (1 + 35) / 2**35),
+    ],
+)
+def test_the_sign_test_is_the_exact_two_sided_binomial_tail(wins, losses, expected):
+    assert sign_test(wins, losses) == pytest.approx(expected, rel=1e-12)
