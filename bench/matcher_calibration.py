@@ -415,6 +415,16 @@ def measure_real_pairs() -> PairsResult:
     )
 
 
+ALL_KINDS = (*data.NOISY_KINDS, "descriptors")
+
+
+def _queries(split, size: int, kind: str, noisy: int, descriptors: int) -> list[data.Query]:
+    """One set's queries: `descriptors` statement lines, or `noisy` names of a noisy kind."""
+    if kind == "descriptors":
+        return data.descriptors(split, size, descriptors)
+    return data.noisy_queries(split, size, kind, noisy)
+
+
 def evaluate(plans: Sequence[Plan], log=print):
     """Every split at every size: noisy sets, descriptors and hard negatives; then real pairs."""
     sets: list[SetResult] = []
@@ -424,12 +434,8 @@ def evaluate(plans: Sequence[Plan], log=print):
             started = time.perf_counter()
             listed = data.descriptor_suppliers(split, plan.size)
             index = matching.SupplierIndex.build(listed)
-            kinds = {
-                kind: data.noisy_queries(split, plan.size, kind, plan.queries)
-                for kind in data.NOISY_KINDS
-            }
-            kinds["descriptors"] = data.descriptors(split, plan.size, plan.descriptors)
-            for kind, queries in kinds.items():
+            for kind in ALL_KINDS:
+                queries = _queries(split, plan.size, kind, plan.queries, plan.descriptors)
                 sets.append(measure_set(split.name, plan.size, kind, queries, index, listed))
                 log(_set_line(sets[-1]))
             negatives.append(
@@ -606,9 +612,6 @@ def _misses(index: matching.SupplierIndex, listed, queries: Sequence[data.Query]
     return lines
 
 
-ALL_KINDS = (*data.NOISY_KINDS, "descriptors")
-
-
 def evaluate_dev_large(
     count: int,
     sizes: Sequence[int],
@@ -627,10 +630,7 @@ def evaluate_dev_large(
             listed = data.descriptor_suppliers(split, size)
             index = matching.SupplierIndex.build(listed)
             for kind in kinds:
-                if kind == "descriptors":
-                    chosen = data.descriptors(split, size, queries // 3)
-                else:
-                    chosen = data.noisy_queries(split, size, kind, queries)
+                chosen = _queries(split, size, kind, queries, queries // 3)
                 result = measure_set(split.name, size, kind, chosen, index, listed)
                 log(_set_line(result))
                 if misses:
